@@ -44,7 +44,8 @@ describe("parseYamlDocuments positions", () => {
   }
 
   it("reads YAML 1.1 as kubectl does: `no` is a boolean", () => {
-    assert.equal((doc?.object as { spec: { datacenter: unknown } }).spec.datacenter, false);
+    const object = doc?.object as { spec: { datacenter: unknown } } | undefined;
+    assert.equal(object?.spec.datacenter, false);
   });
 });
 
