@@ -1,0 +1,149 @@
+// Validating 10,000 generated documents (backups and restores, with a world), through the same code path as
+// `casskeeper validate`: files on disk → YAML with positions → structure → rules → cross-document checks.
+// Baseline, same run, same files: YAML parsing alone (the floor any validator pays).
+// Targets (issue #2): under 2 s wall and under 200 MB peak RSS.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { validatePaths } from "../src/cli/validate-command.ts";
+import { buildWorld } from "../src/core/world-build.ts";
+
+const DOCS = 10_000;
+const PER_FILE = 100;
+
+function backup(i: number): string {
+  const providers = [
+    ["s3://acme-backups", "s3-creds"],
+    ["gcp://acme-backups", "gcp-creds"],
+    ["azure://acme-backups", "azure-creds"],
+  ] as const;
+  const [location, secret] = providers[i % 3] as readonly [string, string];
+  const schedule = ["@midnight", "CRON_TZ=Europe/Paris 30 2 * * MON-FRI", "0 */6 * * *", "15 3 1 * *"][i % 4];
+  return `apiVersion: db.orange.com/v2
+kind: CassandraBackup
+metadata:
+  name: backup-${i}
+  namespace: ns-${i % 20}
+  annotations:
+    casskeeper.io/retention: "14d"
+spec:
+  cassandraCluster: cluster-${i % 20}
+  datacenter: dc1
+  storageLocation: ${location}
+  snapshotTag: tag-${i}-nightly
+  schedule: "${schedule}"
+  secret: ${secret}
+  entities: ks${i % 7},ks${(i + 1) % 7}
+  bandwidth: 50M
+  concurrentConnections: 10
+`;
+}
+
+function restore(i: number): string {
+  return `apiVersion: db.orange.com/v2
+kind: CassandraRestore
+metadata:
+  name: restore-${i}
+  namespace: ns-${(i - 1) % 20}
+spec:
+  cassandraCluster: cluster-${(i - 1) % 20}
+  cassandraBackup: backup-${i - 1}
+  datacenter: dc1
+  entities: ks${(i - 1) % 7}
+`;
+}
+
+function worldObjects(): unknown[] {
+  const out: unknown[] = [];
+  for (let n = 0; n < 20; n++) {
+    const namespace = `ns-${n}`;
+    out.push({
+      apiVersion: "db.orange.com/v2",
+      kind: "CassandraCluster",
+      metadata: { name: `cluster-${n}`, namespace },
+      spec: {},
+    });
+    const secret = (name: string, keys: string[]) => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace },
+      data: Object.fromEntries(keys.map((k) => [k, "eA=="])),
+    });
+    out.push(secret("s3-creds", ["awsaccesskeyid", "awssecretaccesskey", "awsregion"]));
+    out.push(secret("gcp-creds", ["gcp"]));
+    out.push(secret("azure-creds", ["azurestorageaccount", "azurestoragekey"]));
+  }
+  return out;
+}
+
+const dir = await mkdtemp(join(tmpdir(), "casskeeper-bench-"));
+try {
+  const files: string[] = [];
+  for (let f = 0; f < DOCS / PER_FILE; f++) {
+    const docs: string[] = [];
+    for (let j = 0; j < PER_FILE; j++) {
+      const i = f * PER_FILE + j;
+      docs.push(i % 2 === 0 ? backup(i) : restore(i));
+    }
+    const file = join(dir, `policies-${String(f).padStart(3, "0")}.yaml`);
+    await writeFile(file, docs.join("---\n"));
+    files.push(file);
+  }
+  const world = buildWorld(worldObjects(), "default").world;
+
+  // Baseline: read and parse the same files with yaml, nothing else.
+  let t0 = performance.now();
+  let parsed = 0;
+  for (const file of files) {
+    for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
+      doc.toJS();
+      parsed++;
+    }
+  }
+  const baselineMs = performance.now() - t0;
+
+  globalThis.gc?.();
+  t0 = performance.now();
+  const report = await validatePaths([dir], { world, namespace: "default", cwd: dir });
+  const validateMs = performance.now() - t0;
+  if (report === undefined || report.documents !== DOCS || parsed !== DOCS)
+    throw new Error("bench input not read");
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+  // End to end: the real command in a fresh process (start-up, CRD compilation and all).
+  const bin = fileURLToPath(new URL("../bin/casskeeper.js", import.meta.url));
+  t0 = performance.now();
+  await promisify(execFile)(process.execPath, [bin, "validate", "--output", "json", dir], {
+    maxBuffer: 256 * 1024 * 1024,
+  }).catch((e: { code?: number }) => {
+    if (e.code !== 1) throw e; // exit 1 only means some generated documents drew errors
+  });
+  const cliMs = performance.now() - t0;
+
+  process.stdout.write(
+    JSON.stringify({
+      name: `validate ${DOCS} documents (${files.length} files)`,
+      metrics: {
+        validateWallMs: Math.round(validateMs),
+        peakRssMb: Math.round(peakRssMb),
+        cliEndToEndWallMs: Math.round(cliMs),
+        baselineYamlParseOnlyMs: Math.round(baselineMs),
+        ratioToYamlParse: Number((validateMs / baselineMs).toFixed(2)),
+        errorsFound: report.errors,
+        warningsFound: report.warnings,
+      },
+      targets: [
+        { metric: "validateWallMs", op: "<=", value: 2000 },
+        { metric: "cliEndToEndWallMs", op: "<=", value: 2000 },
+        { metric: "peakRssMb", op: "<=", value: 200 },
+      ],
+    }),
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

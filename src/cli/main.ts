@@ -1,0 +1,103 @@
+// The `casskeeper` command. `run` is a function from arguments and an injected Io (streams, clock, cwd) to an
+// exit code, so every command is testable in-process; `bin/casskeeper.js` wires it to the real process.
+//
+// Exit codes, for every command: 0 success (warnings allowed), 1 the input is invalid (or a schedule never
+// fires), 2 usage or I/O error.
+
+import { CasskeeperError } from "../core/errors.ts";
+import { demoCommand } from "./demo-command.ts";
+import { scheduleCommand } from "./schedule-command.ts";
+import { validateCommand } from "./validate-command.ts";
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly cwd: string;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `casskeeper — guards and runs Apache Cassandra backups on Kubernetes
+
+Usage:
+  casskeeper validate [--world FILE]... [--namespace NS] [--output text|json] PATH...
+  casskeeper schedule next [--from RFC3339] [--count N] [--output text|json] EXPRESSION
+  casskeeper schedule next --stdin [--from RFC3339] [--count N] [--output text|json]
+  casskeeper schedule explain [--from RFC3339] [--count N] EXPRESSION
+  casskeeper demo
+  casskeeper help | --help
+  casskeeper version | --version
+
+Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error.
+`;
+
+/** Thrown for bad arguments; printed with the usage hint and exit code 2. */
+export class UsageError extends CasskeeperError {
+  constructor(message: string) {
+    super("cli", "usage", message);
+  }
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "validate":
+        return await validateCommand(rest, io);
+      case "schedule":
+        return await scheduleCommand(rest, io);
+      case "demo":
+        return await demoCommand(rest, io);
+      case "version":
+      case "--version":
+        io.stdout(`${await version()}\n`);
+        return EXIT_OK;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(USAGE);
+        return command === undefined ? EXIT_USAGE : EXIT_OK;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`casskeeper: ${e.message}\nRun "casskeeper --help" for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof CasskeeperError) {
+      io.stderr(`casskeeper: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    // Node's argument parser reports bad flags as TypeErrors with a code.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`casskeeper: ${(e as Error).message}\nRun "casskeeper --help" for usage.\n`);
+      return EXIT_USAGE;
+    }
+    // A bug, not bad input: one line naming it, the stack only on request.
+    io.stderr(`casskeeper: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.CASSKEEPER_DEBUG) io.stderr(`${(e as Error)?.stack ?? ""}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+export function outputFormat(value: unknown): "text" | "json" {
+  if (value === undefined || value === "text") return "text";
+  if (value === "json") return "json";
+  throw new UsageError(`--output must be text or json, got "${String(value)}"`);
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
