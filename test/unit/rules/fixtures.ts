@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import type { Problem, Severity } from "../../../src/core/problem.ts";
 import { CODES, type Code } from "../../../src/core/rules/codes.ts";
+import { SCHEDULE_CODES } from "../../../src/core/schedule/index.ts";
 import type { CassandraBackupSpec } from "../../../src/core/types.ts";
 import {
   type BackupInfo,
@@ -57,8 +58,10 @@ export function assertProblems(actual: readonly Problem[], expected: readonly Ex
   assert.deepEqual(summary(actual), summary(expected), `${label}\n${JSON.stringify(actual, null, 1)}`);
   const used = new Set<number>();
   for (const e of expected) {
-    const severity =
-      e.severity ?? (Object.hasOwn(CODES, e.code) ? CODES[e.code as Code].severity : undefined);
+    const table: Record<string, { severity: Severity }> = e.code.startsWith("schedule.")
+      ? SCHEDULE_CODES
+      : CODES;
+    const severity = e.severity ?? table[e.code]?.severity;
     const i = actual.findIndex(
       (a, n) =>
         !used.has(n) &&
