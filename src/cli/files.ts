@@ -52,15 +52,21 @@ async function walk(dir: string, out: Set<string>, visited: Set<string>): Promis
 export async function readBounded(path: string, maxBytes: number): Promise<Uint8Array> {
   const handle = await open(path, "r");
   try {
-    const buf = new Uint8Array(maxBytes + 1);
+    // Sized from the file, not the limit: most policy files are a few KB. The +1 byte tells "too large" apart.
+    const { size } = await handle.stat();
+    const buf = new Uint8Array(Math.min(size, maxBytes) + 1);
     let filled = 0;
     while (filled < buf.length) {
       const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
+    if (filled === buf.length && buf.length <= maxBytes) {
+      throw new CasskeeperError("load", "file.changed", `${path}: file grew while it was being read`);
+    }
     return buf.subarray(0, filled);
   } catch (e) {
+    if (e instanceof CasskeeperError) throw e;
     throw new CasskeeperError("load", "file.read", `${path}: ${(e as Error).message}`, { cause: e });
   } finally {
     await handle.close();

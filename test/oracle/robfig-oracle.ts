@@ -18,8 +18,9 @@ export interface OracleCase {
   readonly count: number;
 }
 
+/** `hang`: robfig's Next never returned after the times listed (see main.go); the port answers undefined. */
 export type OracleResult =
-  | { readonly spec: string; readonly ok: true; readonly next: readonly string[] }
+  | { readonly spec: string; readonly ok: true; readonly next: readonly string[]; readonly hang?: true }
   | { readonly spec: string; readonly ok: false; readonly error: string }
   | { readonly spec: string; readonly panic: string };
 

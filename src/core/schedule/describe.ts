@@ -97,5 +97,8 @@ export function neverFiresReason(f: SpecFields, texts: readonly string[] | undef
   if (months.some((m) => doms.some((d) => d <= (MAX_DAYS[m] as number)))) return undefined;
   const monthText = andList(months.map((m) => MONTH_NAMES[m] as string));
   const longest = Math.max(...months.map((m) => MAX_DAYS[m] as number));
-  return `day ${andList(ranges(doms, String))} never occurs in ${monthText} (at most ${longest} days)`;
+  const days = andList(ranges(doms, String));
+  return doms.length === 1
+    ? `day ${days} never occurs in ${monthText} (at most ${longest} days)`
+    : `days ${days} never occur in ${monthText} (at most ${longest} days)`;
 }

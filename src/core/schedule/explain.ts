@@ -60,12 +60,12 @@ function timePart(f: SpecFields): string {
     for (const h of hours) for (const m of minutes) times.push(`${pad(h)}:${pad(m)}`);
     return `at ${andList(times)}`;
   }
-  const step = minutes.length > 4 ? progression(minutes, 59) : undefined;
+  const step = progression(minutes, 59);
   if (step !== undefined && minutes[0] === 0 && 60 % step === 0) {
     return `every ${step} minutes${hours.length === 24 ? "" : ` during ${hourList(hours)}`}`;
   }
   const minuteText =
-    step !== undefined
+    step !== undefined && minutes.length > 4
       ? `every ${ordinal(step)} minute${minutes[0] === 0 ? "" : ` from minute ${minutes[0]}`}`
       : `${minutes.length === 1 ? "minute" : "minutes"} ${andList(ranges(minutes, String, " through "))}`;
   return `at ${minuteText} past ${hourList(hours)}`;

@@ -126,7 +126,9 @@ export function parseGoDuration(orig: string): GoDurationResult {
       v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
       if (v > TWO63) return invalid;
     }
-    d += v;
+    // d is a uint64 in Go: 2^63 + 2^63 wraps to 0 and passes this check (so Go parses
+    // "9223372036854775808ns9223372036854775808ns" as 0s); keep the wrap.
+    d = BigInt.asUintN(64, d + v);
     if (d > TWO63) return invalid;
   }
   if (neg) return { ok: true, nanos: -d };

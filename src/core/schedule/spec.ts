@@ -68,8 +68,17 @@ export function canEverFire(f: SpecFields): boolean {
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const SECOND_MS = 1000;
-/** Go would loop forever only on a broken zone; a webhook must not. Far above any real search. */
-const MAX_STEPS = 10_000_000;
+/**
+ * robfig's Next loops forever where `AddDate(0, 0, 1)` cannot leave a day: Pacific/Apia skipped 30 December
+ * 2011, and `time.Date` maps that day's midnight back onto 29 December's. A webhook must not hang, so the
+ * day loop and the wraps share this budget (a five-year search needs about 2,000 steps) and running out
+ * answers undefined: never, as robfig's hung scheduler never fires again either.
+ */
+const MAX_STEPS = 100_000;
+/** The ECMAScript time range (±273,790 years): beyond it, millisecond arithmetic loses whole seconds and
+ *  Intl has no offsets, so `next` answers undefined there instead of a wrong time. */
+const MAX_MS = 8.64e15;
+const inRange = (ms: number): boolean => ms >= -MAX_MS && ms <= MAX_MS;
 
 const SECOND_BITS = (() => {
   const b = new Uint8Array(64);
@@ -107,7 +116,7 @@ export class SpecSchedule implements Schedule {
   }
 
   next(afterEpochMs: number): number | undefined {
-    if (!this.canFire || !Number.isFinite(afterEpochMs)) return undefined;
+    if (!this.canFire || !inRange(afterEpochMs)) return undefined;
     const { minute, hour, month } = this.fields;
     const f = this.fields;
     const zone = this.zone;
@@ -177,7 +186,7 @@ export class SpecSchedule implements Schedule {
         civilAt(t, zone, c);
         if (c.second === 0) continue wrap;
       }
-      return t;
+      return inRange(t) ? t : undefined;
     }
   }
 }
@@ -202,8 +211,9 @@ export class ConstantDelaySchedule implements Schedule {
   }
 
   next(afterEpochMs: number): number | undefined {
-    if (!Number.isFinite(afterEpochMs)) return undefined;
+    if (!inRange(afterEpochMs)) return undefined;
     // t.Add(Delay - t.Nanosecond()): lands on a whole second.
-    return afterEpochMs + this.#delayMs - (((afterEpochMs % SECOND_MS) + SECOND_MS) % SECOND_MS);
+    const next = afterEpochMs + this.#delayMs - (((afterEpochMs % SECOND_MS) + SECOND_MS) % SECOND_MS);
+    return inRange(next) ? next : undefined;
   }
 }

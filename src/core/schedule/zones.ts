@@ -263,9 +263,15 @@ export function loadLocation(name: string): LoadLocationResult {
   if (NON_ZONE_FILES.has(path)) return { ok: false, error: "malformed time zone information" };
   if (path === "UTC") return { ok: true, zone: UTC_ZONE };
   let zone: Zone;
-  if (path === "Factory") zone = new FixedZone(path, 0);
-  else if (isFixed(path)) zone = new FixedZone(path, new IntlZone(path, path).offsetAt(0));
-  else zone = new IntlZone(path, path);
+  try {
+    if (path === "Factory") zone = new FixedZone(path, 0);
+    else if (isFixed(path)) zone = new FixedZone(path, new IntlZone(path, path).offsetAt(0));
+    else zone = new IntlZone(path, path);
+  } catch {
+    // A name newer than Node's ICU data (zone-names.ts regenerated from a newer tzdata): Go would load
+    // it, but without offsets no fire time can be computed, so refuse it rather than guess.
+    return { ok: false, error: `unknown time zone ${name}` };
+  }
   cache.set(name, zone);
   return { ok: true, zone };
 }

@@ -10,6 +10,7 @@
 //	{"spec": "...", "ok": true, "next": ["RFC3339 UTC", ...]}   // stops early at the zero time ("never")
 //	{"spec": "...", "ok": false, "error": "..."}                 // ParseStandard's error text
 //	{"spec": "...", "panic": "..."}                               // ParseStandard panicked (robfig/cron#554)
+//	{"spec": "...", "ok": true, "next": [...], "hang": true}      // a Next call never returned
 //
 // Run it with TZ=UTC: robfig uses time.Local for schedules without a CRON_TZ= prefix, and casskeeper
 // evaluates those in UTC. `from` is parsed into a UTC time, so un-prefixed schedules run in UTC.
@@ -44,6 +45,7 @@ type response struct {
 	Next    *[]string `json:"next,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Panic   string    `json:"panic,omitempty"`
+	Hang    bool      `json:"hang,omitempty"`
 	Zone    *string   `json:"zone,omitempty"`
 	Offsets []int     `json:"offsets,omitempty"`
 	// For {"duration": "..."}: time.ParseDuration, and Duration.String of the result.
@@ -51,6 +53,9 @@ type response struct {
 	Nanos    string  `json:"nanos,omitempty"`
 	String   string  `json:"string,omitempty"`
 }
+
+// hangAfter: a Next call slower than this is taken to loop forever (real calls take microseconds).
+const hangAfter = 3 * time.Second
 
 func parse(spec string) (s cron.Schedule, err error, panicked string) {
 	defer func() {
@@ -114,13 +119,31 @@ func answer(req request) response {
 		return res
 	}
 	t = t.UTC()
-	for i := 0; i < req.Count; i++ {
-		t = sched.Next(t)
-		if t.IsZero() {
-			break
+	// robfig's Next loops forever on some DST changes (Pacific/Apia skipping 30 Dec 2011: AddDate(0, 0, 1)
+	// lands on the same instant again). Each call runs in a goroutine; one that takes longer than
+	// hangAfter is reported as "hang" (the goroutine is left spinning until the process exits).
+	times := make(chan time.Time)
+	go func() {
+		for i := 0; i < req.Count; i++ {
+			t = sched.Next(t)
+			times <- t
+			if t.IsZero() {
+				return
+			}
 		}
-		next = append(next, t.UTC().Format(time.RFC3339Nano))
-		res.Next = &next
+	}()
+	for i := 0; i < req.Count; i++ {
+		select {
+		case n := <-times:
+			if n.IsZero() {
+				return res
+			}
+			next = append(next, n.UTC().Format(time.RFC3339Nano))
+			res.Next = &next
+		case <-time.After(hangAfter):
+			res.Hang = true
+			return res
+		}
 	}
 	return res
 }

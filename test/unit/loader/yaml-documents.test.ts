@@ -79,6 +79,16 @@ describe("parseYamlDocuments documents", () => {
     ],
     ["deep nesting", `a: ${"[".repeat(100)}${"]".repeat(100)}\n`, "yaml.too-deep", 1],
     ["very deep nesting", "[".repeat(200_000), "yaml.invalid", 1],
+    ["infinity, which JSON cannot hold", "a: 1\nb: .inf\n", "yaml.not-json", 2],
+    ["NaN in a list", "a:\n  - .NaN\n", "yaml.not-json", 2],
+    ["null key", "a: 1\n~: 2\n", "yaml.not-json", 2],
+    ["key above int64", "18446744073709551615: x\n", "yaml.not-json", 1],
+    ["keys that collide once converted", "yes: 1\ntrue: 2\n", "yaml.invalid", 2],
+    ["escape yaml.v2 refuses", 'a: "x\\/y"\n', "yaml.invalid", 1],
+    ["alias inside its own anchor", "a: &x\n  b: *x\n", "yaml.invalid", 2],
+    ["merge of a scalar", "<<: 5\n", "yaml.invalid", 1],
+    ["tag that does not fit", "a: !!int x\n", "yaml.invalid", 1],
+    ["mapping as a key", "? [a]\n: x\n", "yaml.invalid", 1],
   ];
   for (const [name, text, code, line] of bad) {
     it(`${name} → ${code}`, () => {
@@ -97,6 +107,15 @@ describe("parseYamlDocuments documents", () => {
     });
     assert.equal(r.documents.length, 5);
     assert.equal(r.problems[0]?.problem.code, "file.too-many-documents");
+  });
+
+  // Duplicate keys used to be found by comparing each key with all before it: a 1 MB map took minutes.
+  it("finds duplicate keys in linear time, on both paths", { timeout: 60_000 }, () => {
+    const text = `${Array.from({ length: 50_000 }, (_, i) => `k${i}: v`).join("\n")}\nk7: again\n`;
+    for (const fastPath of [true, false]) {
+      const r = parseYamlDocuments("flat.yaml", text, DEFAULT_LIMITS, { fastPath });
+      assert.equal(r.problems[0]?.line, 50_001);
+    }
   });
 
   it("never throws, whatever the text", () => {
@@ -137,6 +156,40 @@ describe("parseYamlDocuments documents", () => {
         parseYamlDocuments("fuzz.yaml", parts.join(""));
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("parseYamlDocuments reads what kubectl sends", () => {
+  // (YAML, object) — the JSON kubectl makes of the document (see kube-yaml-golden.test.ts for hundreds more)
+  const cases: [string, unknown][] = [
+    ["a: 2024-01-01\nb: 1:20\n", { a: "2024-01-01", b: "1:20" }], // no timestamps, no base 60
+    ["a: 0755\nb: 1_000\nc: on\n", { a: 493, b: 1000, c: true }], // YAML 1.1 ints and booleans
+    ["1: a\non: b\n1.5: c\n", { "1": "a", true: "b", "1.5": "c" }], // keys converted to strings
+    ["a: 1\n<<: {a: 2, b: 3}\n", { a: 2, b: 3 }], // yaml.v2: a merge overrides the keys before it
+    ["<<: {a: 2, b: 3}\na: 1\n", { a: 1, b: 3 }], // and the keys after it override the merge
+    [
+      "p: &p {a: 1}\nq: &q {a: 2, b: 2}\nr:\n  <<: [*p, *q]\n",
+      { p: { a: 1 }, q: { a: 2, b: 2 }, r: { a: 1, b: 2 } },
+    ], // earlier maps win
+    ["a: &a [1]\nb: *a\n", { a: [1], b: [1] }], // aliases
+    ['a: "it\\\'s"\n', { a: "it's" }], // yaml.v2's \' escape
+    ["a: !!binary aGk=\nb: !!str 5\n", { a: "hi", b: "5" }], // tags
+  ];
+  for (const [text, object] of cases)
+    it(JSON.stringify(text), () => {
+      for (const fastPath of [true, false]) {
+        const r = parseYamlDocuments("k.yaml", text, DEFAULT_LIMITS, { fastPath });
+        assert.deepEqual(r.problems, []);
+        assert.deepStrictEqual(r.documents[0]?.object, object);
+      }
+    });
+
+  it("places a kubectl conversion error at the field", () => {
+    const r = parseYamlDocuments("k.yaml", "spec:\n  ratio: -.Inf\n");
+    assert.deepEqual(
+      r.problems.map((p) => [p.line, p.column, p.problem.path, p.problem.code]),
+      [[2, 10, "spec.ratio", "yaml.not-json"]],
     );
   });
 });

@@ -26,9 +26,12 @@ describe("parseGoDuration", () => {
     ["2562047h47m16.854775807s", 9_223_372_036_854_775_807n], // max int64
     ["-2562047h47m16.854775808s", -9_223_372_036_854_775_808n], // min int64
     ["9223372036854775807ns", 9_223_372_036_854_775_807n], // max as ns
-    ["0.000000001h", 3n], // float64 step of Go: 3.6ns → 3
+    ["0.000000001h", 3600n], // a billionth of an hour
+    ["0.0000000000001h", 0n], // float64 step of Go: 0.36ns → 0
     ["1.5h1.5m1.5s", 5_491_500_000_000n], // fractions in several units
     ["000001s", 1_000_000_000n], // leading zeros
+    ["9223372036854775808ns9223372036854775808ns", 0n], // Go's uint64 sum wraps 2^64 to 0 (found by fuzzing)
+    ["-9223372036854775808ns9223372036854775808ns1h", -3_600_000_000_000n], // and keeps going
   ];
   for (const [input, nanos] of ok) {
     it(`${JSON.stringify(input)} = ${nanos}ns`, () => {

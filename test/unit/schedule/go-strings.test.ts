@@ -55,7 +55,10 @@ describe("goAtoi", () => {
   ];
   for (const [input, want] of cases) {
     it(`${JSON.stringify(input)} → ${want}`, () => {
-      assert.deepEqual(goAtoi(input), typeof want === "bigint" ? { ok: true, value: want } : { ok: false, error: want });
+      assert.deepEqual(
+        goAtoi(input),
+        typeof want === "bigint" ? { ok: true, value: want } : { ok: false, error: want },
+      );
     });
   }
 });

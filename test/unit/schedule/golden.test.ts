@@ -10,7 +10,8 @@ interface GoldenEntry {
   readonly spec: string;
   readonly from: string;
   readonly count: number;
-  readonly result: { ok: true; next: string[] } | { ok: false; error: string } | { panic: string };
+  /** `hang`: robfig's Next never returned after `next`; the port must stop there (undefined). */
+  readonly result: { ok: true; next: string[]; hang?: true } | { ok: false; error: string } | { panic: string };
 }
 
 const fixture = JSON.parse(

@@ -78,8 +78,10 @@ describe("offsets and Go's time.Date", () => {
 
   // (zone, wall time, instant Go's time.Date picks)
   const dates: [string, [number, number, number, number, number], string][] = [
-    ["America/New_York", [2024, 3, 10, 2, 30], "2024-03-10T07:30:00Z"], // gap: read with EDT... lands 03:30 EDT
-    ["America/New_York", [2024, 11, 3, 1, 30], "2024-11-03T06:30:00Z"], // overlap: the later (EST) side
+    // Go reads the wall time as UTC, takes the offset in force then, and checks it: west of UTC that
+    // lands before the change, east of UTC after it. Values from Go 1.19.
+    ["America/New_York", [2024, 3, 10, 2, 30], "2024-03-10T06:30:00Z"], // gap → 01:30 EST
+    ["America/New_York", [2024, 11, 3, 1, 30], "2024-11-03T05:30:00Z"], // overlap → the EDT (first) side
     ["Europe/Paris", [2024, 3, 31, 2, 30], "2024-03-31T01:30:00Z"], // gap → 03:30 CEST
     ["Europe/Paris", [2024, 10, 27, 2, 30], "2024-10-27T01:30:00Z"], // overlap → CET side
     ["Europe/Paris", [2024, 2, 30, 0, 0], "2024-02-29T23:00:00Z"], // 30 Feb normalises to 1 Mar
@@ -87,7 +89,10 @@ describe("offsets and Go's time.Date", () => {
   ];
   for (const [name, [y, mo, d, h, mi], want] of dates) {
     it(`time.Date(${y}-${mo}-${d} ${h}:${mi}, ${name}) = ${want}`, () => {
-      assert.equal(new Date(goDate(y, mo, d, h, mi, 0, 0, zone(name))).toISOString().replace(".000Z", "Z"), want);
+      assert.equal(
+        new Date(goDate(y, mo, d, h, mi, 0, 0, zone(name))).toISOString().replace(".000Z", "Z"),
+        want,
+      );
     });
   }
 });
