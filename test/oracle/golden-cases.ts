@@ -447,6 +447,7 @@ add("CRON_TZ=Europe/London 30 1 * 3,10 SUN", ["2024-03-01T00:00:00Z"], 8);
 add("CRON_TZ=Pacific/Apia 10 0 1 * *", ["2011-09-23T14:00:00Z"], 5);
 add("CRON_TZ=Pacific/Apia 0 0 * * SUN", ["2011-12-29T10:00:00Z", "2011-12-20T00:00:00Z"], 3);
 add("CRON_TZ=Pacific/Apia 0 0 * * *", ["2011-12-28T00:00:00Z", "2011-09-23T00:00:00Z"], 3);
+add("CRON_TZ=Pacific/Fakaofo 0 0 * * *", ["2011-12-28T00:00:00Z"], 3);
 
 // --- leap days and never-firing schedules ---------------------------------------------------------
 const LEAP_FROMS = [

@@ -2,7 +2,8 @@
 // Needs `go` and the robfig source from Debian's golang-github-robfig-cron-dev under /usr/share/gocode;
 // `oracleUnavailable()` says why it cannot run, so tests can skip on machines without them (CI).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,10 +37,20 @@ let binary: string | undefined;
 
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, TZ: "UTC", GO111MODULE: "off", GOPATH, GOFLAGS: "" });
 
+/** Builds the oracle once per version of main.go into the temp dir (reused by later runs). */
 function build(): string {
   if (binary === undefined) {
-    const out = join(mkdtempSync(join(tmpdir(), "robfig-oracle-")), "robfig-oracle");
-    execFileSync("go", ["build", "-o", out, MAIN], { env: env(), stdio: ["ignore", "ignore", "inherit"] });
+    const hash = createHash("sha256").update(readFileSync(MAIN)).digest("hex").slice(0, 12);
+    const out = join(tmpdir(), `casskeeper-robfig-oracle-${hash}`);
+    if (!existsSync(out)) {
+      // Build beside it and rename, so concurrent test processes never run a half-written binary.
+      const partial = `${out}.${process.pid}`;
+      execFileSync("go", ["build", "-o", partial, MAIN], {
+        env: env(),
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      renameSync(partial, out);
+    }
     binary = out;
   }
   return binary;

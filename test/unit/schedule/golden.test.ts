@@ -11,7 +11,10 @@ interface GoldenEntry {
   readonly from: string;
   readonly count: number;
   /** `hang`: robfig's Next never returned after `next`; the port must stop there (undefined). */
-  readonly result: { ok: true; next: string[]; hang?: true } | { ok: false; error: string } | { panic: string };
+  readonly result:
+    | { ok: true; next: string[]; hang?: true }
+    | { ok: false; error: string }
+    | { panic: string };
 }
 
 const fixture = JSON.parse(
