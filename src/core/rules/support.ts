@@ -1,9 +1,11 @@
 // Small helpers shared by the rules: type guards for untrusted input and message formatting. Rules run on
 // whatever a user wrote, so they read fields through these guards and never assume a shape.
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+import { isRecord } from "../world-build.ts";
+
+// One implementation each, shared with the loader (isRecord) and the schedule parser (Go's TrimSpace).
+export { goTrimSpace } from "../schedule/go-strings.ts";
+export { isRecord };
 
 /** The value when it is a string, else undefined (the structural schema reports the wrong type). */
 export function str(v: unknown): string | undefined {
@@ -32,31 +34,6 @@ export function listing(items: readonly string[], max = 5): string {
 
 export function plural(n: number, one: string, many: string): string {
   return n === 1 ? one : many;
-}
-
-/** Go's `strings.TrimSpace`: Unicode white space (`unicode.IsSpace`), which differs from JS `trim()`. */
-export function goTrimSpace(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && isGoSpace(s.charCodeAt(start))) start++;
-  while (end > start && isGoSpace(s.charCodeAt(end - 1))) end--;
-  return s.slice(start, end);
-}
-
-function isGoSpace(c: number): boolean {
-  // unicode.IsSpace: '\t', '\n', '\v', '\f', '\r', ' ', U+0085, U+00A0 and category Zs (plus U+2028/U+2029).
-  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-  return (
-    c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
 }
 
 /**

@@ -5,6 +5,7 @@
 // cached per zone as the list of offset changes in fixed-size chunks of time, so a lookup is a map hit
 // and a short scan.
 
+import { daysFromCivil } from "./go-time.ts";
 import { ZONE_NAMES } from "./zone-names.ts";
 
 /** A location: the offset east of UTC, in seconds, in force at an instant. */
@@ -39,16 +40,6 @@ const SAMPLE_MS = 2 * DAY_MS;
 const CHUNK_MS = 64 * SAMPLE_MS;
 /** Intl works on the ECMAScript time range only. */
 const MAX_MS = 8.64e15;
-
-function daysFromCivil(y: number, m: number, d: number): number {
-  // Howard Hinnant's days_from_civil, proleptic Gregorian, day 0 = 1970-01-01.
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
 
 interface Chunk {
   /** starts[i] is the first instant (ms) of offsets[i]; starts[0] is the chunk's start. */
