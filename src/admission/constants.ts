@@ -14,7 +14,10 @@ export const NAMESPACE = "casskeeper-system";
 export const SERVICE_NAME = "casskeeper-webhook";
 export const SERVICE_ACCOUNT = "casskeeper";
 export const DEPLOYMENT_NAME = "casskeeper";
-export const APP_LABEL = { "app.kubernetes.io/name": "casskeeper", "app.kubernetes.io/component": "webhook" } as const;
+export const APP_LABEL = {
+  "app.kubernetes.io/name": "casskeeper",
+  "app.kubernetes.io/component": "webhook",
+} as const;
 
 export const VALIDATING_CONFIG_NAME = "casskeeper-validating";
 export const MUTATING_CONFIG_NAME = "casskeeper-mutating";
