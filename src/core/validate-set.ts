@@ -136,9 +136,9 @@ export function validateDocuments(docs: readonly LoadedDocument[], opts: Validat
 
 /**
  * A rule finding on a field the schema already rejected says the same thing twice (or reads a value of the
- * wrong type): the schema's message wins.
+ * wrong type): the schema's message wins. Shared with the admission webhook (src/admission/handlers.ts).
  */
-function withoutShadowed(found: readonly Problem[], shape: readonly Problem[]): Problem[] {
+export function withoutShadowed(found: readonly Problem[], shape: readonly Problem[]): Problem[] {
   const bad = shape.filter((p) => p.severity === "error").map((p) => p.path);
   if (bad.length === 0) return [...found];
   return found.filter(
