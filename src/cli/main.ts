@@ -7,6 +7,7 @@
 import { CasskeeperError } from "../core/errors.ts";
 import { demoCommand } from "./demo-command.ts";
 import { scheduleCommand } from "./schedule-command.ts";
+import { serveCommand } from "./serve-command.ts";
 import { validateCommand } from "./validate-command.ts";
 
 export interface Io {
@@ -29,6 +30,9 @@ Usage:
   casskeeper schedule next [--from RFC3339] [--count N] [--output text|json] EXPRESSION
   casskeeper schedule next --stdin [--from RFC3339] [--count N] [--output text|json]
   casskeeper schedule explain [--from RFC3339] [--count N] EXPRESSION
+  casskeeper serve (--tls-cert FILE --tls-key FILE | --self-managed-tls | --local)
+                   [--world FILE... | --kube] [--host ADDR] [--port N] [--namespace NS]
+                   [--log-level fatal|error|warn|info|debug|trace|silent]
   casskeeper demo
   casskeeper help | --help
   casskeeper version | --version
@@ -51,6 +55,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         return await validateCommand(rest, io);
       case "schedule":
         return await scheduleCommand(rest, io);
+      case "serve":
+        return await serveCommand(rest, io);
       case "demo":
         return await demoCommand(rest, io);
       case "version":

@@ -1,0 +1,217 @@
+// `casskeeper serve`: the admission webhook over HTTPS until SIGTERM/SIGINT, then a graceful stop (exit 0).
+//
+//   TLS    --tls-cert FILE --tls-key FILE   files, reloaded when they change
+//          --self-managed-tls               in a cluster: own CA + serving cert in a Secret, caBundle injected
+//          --local                          127.0.0.1, a pair generated under ./certs when absent
+//   world  --world FILE...                  an offline snapshot, as `casskeeper validate --world`
+//          --kube                           watch caches of Secrets (key names only), clusters, backups
+//          (neither)                        world checks skipped, with a warning (--local: examples/world.yaml)
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  MUTATING_CONFIG_NAME,
+  NAMESPACE,
+  SERVICE_NAME,
+  TLS_SECRET_NAME,
+  VALIDATE_PATH,
+  VALIDATING_CONFIG_NAME,
+  WEBHOOK_PORT,
+} from "../admission/constants.ts";
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "../admission/logger.ts";
+import { startWebhookServer, type TlsSource, type WorldSource } from "../admission/server.ts";
+import { ensureLocalCertificate, watchTlsFiles } from "../admission/tls-files.ts";
+import { EMPTY_WORLD, type WorldSnapshot } from "../core/world.ts";
+import { displayPath } from "./files.ts";
+import { EXIT_OK, EXIT_USAGE, type Io, USAGE, UsageError } from "./main.ts";
+import { loadWorld } from "./validate-command.ts";
+
+const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
+
+export interface ServeOptions {
+  /** Resolves when the server should stop; defaults to the first SIGTERM or SIGINT. */
+  readonly stopSignal?: Promise<unknown>;
+  /** Where JSON logs go; defaults to stdout. */
+  readonly logger?: Logger;
+}
+
+export async function serveCommand(
+  args: readonly string[],
+  io: Io,
+  serveOpts: ServeOptions = {},
+): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "self-managed-tls": { type: "boolean" },
+      local: { type: "boolean" },
+      world: { type: "string", multiple: true },
+      kube: { type: "boolean" },
+      namespace: { type: "string", short: "n" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+  const local = values.local === true;
+  const port = parsePort(values.port);
+  const host = values.host ?? (local ? "127.0.0.1" : "0.0.0.0");
+  const level = parseLevel(values["log-level"]);
+  const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? NAMESPACE;
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  const tlsModes = [certFile !== undefined, values["self-managed-tls"] === true].filter(Boolean).length;
+  if (tlsModes > 1) throw new UsageError("--tls-cert/--tls-key and --self-managed-tls are exclusive");
+  if (tlsModes === 0 && !local) {
+    throw new UsageError("serve needs TLS: --tls-cert FILE --tls-key FILE, --self-managed-tls, or --local");
+  }
+  if (values.kube && values.world !== undefined) throw new UsageError("--world and --kube are exclusive");
+
+  const logger = serveOpts.logger ?? createLogger({ level });
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        logger.error({ err: (e as Error).message }, "error while stopping");
+      }
+    }
+  };
+
+  try {
+    // The KubeConfig only when a cluster is needed, so --local never loads the Kubernetes client.
+    let kubeConfig: unknown;
+    const kc = async () => {
+      if (kubeConfig === undefined) {
+        const { KubeConfig } = await import("@kubernetes/client-node");
+        const config = new KubeConfig();
+        config.loadFromDefault(); // in a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config
+        kubeConfig = config;
+      }
+      return kubeConfig as import("@kubernetes/client-node").KubeConfig;
+    };
+
+    // TLS
+    let tls: TlsSource;
+    let caFile: string | undefined;
+    if (values["self-managed-tls"]) {
+      const { startCertificateManager } = await import("../kube/cert-manager.ts");
+      const manager = await startCertificateManager(await kc(), {
+        namespace,
+        secretName: TLS_SECRET_NAME,
+        serviceName: SERVICE_NAME,
+        webhookConfigs: { validating: VALIDATING_CONFIG_NAME, mutating: MUTATING_CONFIG_NAME },
+        logger,
+      });
+      stoppers.push(() => manager.stop());
+      tls = manager;
+    } else {
+      let files = { certFile: certFile ?? "", keyFile: keyFile ?? "" };
+      if (certFile === undefined) {
+        const made = await ensureLocalCertificate(join(io.cwd, "certs"), io.now());
+        if (made.created)
+          io.stdout(
+            `generated a local CA and certificate in ${displayPath(join(io.cwd, "certs"), io.cwd)}/\n`,
+          );
+        files = made;
+        caFile = made.caFile;
+      }
+      const watched = await watchTlsFiles({ ...files, logger });
+      stoppers.push(() => watched.close());
+      tls = watched;
+    }
+
+    // World
+    let world: WorldSource;
+    if (values.kube) {
+      const { startWorldCache } = await import("../kube/world-cache.ts");
+      const cache = await startWorldCache(await kc(), { logger });
+      stoppers.push(() => cache.stop());
+      world = cache;
+    } else {
+      const files = values.world ?? (local ? [join(EXAMPLES, "world.yaml")] : []);
+      const snapshot: WorldSnapshot | undefined =
+        files.length === 0 ? EMPTY_WORLD : await loadWorld(files, "default", io);
+      if (snapshot === undefined) return EXIT_USAGE;
+      if (!snapshot.known) {
+        logger.warn(
+          "no --world and no --kube: checks of secrets, clusters and backup references are skipped",
+        );
+      }
+      world = { snapshot: () => snapshot, ready: () => true };
+    }
+
+    const server = await startWebhookServer({ host, port, tls, world, logger });
+    stoppers.push(() => server.close());
+    const shownHost =
+      host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    const url = `https://${shownHost}:${server.port}`;
+    logger.info({ host, port: server.port }, "listening");
+    io.stdout(
+      `casskeeper webhook listening on https://${host.includes(":") ? `[${host}]` : host}:${server.port}\n`,
+    );
+    if (caFile !== undefined) {
+      const review = (name: string) => displayPath(join(EXAMPLES, name), io.cwd);
+      const curl = (name: string) =>
+        `curl --cacert ${displayPath(caFile ?? "", io.cwd)} -H 'Content-Type: application/json' ` +
+        `--data-binary @${review(name)} ${url}${VALIDATE_PATH}`;
+      io.stdout(
+        `send it a review (allowed):\n  ${curl("admission-review.json")}\n` +
+          `and one it denies:\n  ${curl("admission-review-denied.json")}\n` +
+          "stop with Ctrl-C\n",
+      );
+    }
+
+    const signal = await (serveOpts.stopSignal ?? signalled());
+    logger.info({ signal: typeof signal === "string" ? signal : undefined }, "shutting down");
+    await stopAll();
+    logger.info("stopped");
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    return EXIT_OK;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** The first SIGTERM or SIGINT (a second one kills the process the usual way). */
+function signalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(signal);
+    };
+    process.once("SIGTERM", on);
+    process.once("SIGINT", on);
+  });
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return WEBHOOK_PORT;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`--port must be 0–65535, got "${value}"`);
+  return n;
+}
+
+function parseLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  }
+  return value as LogLevel;
+}

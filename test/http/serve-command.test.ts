@@ -1,0 +1,202 @@
+// `casskeeper serve` as a user runs it (`npm start` = `serve --local`): the real binary in a fresh directory,
+// the curl lines it prints replayed with node's https, then SIGTERM and a clean exit.
+
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import { after, describe, test } from "node:test";
+import { type Io, run } from "../../src/cli/main.ts";
+import { BIN, hasStackTrace } from "../support/cli.ts";
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[], cwd: string): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Resolves when `pattern` appears on stdout; fails if the process exits first. */
+async function waitFor(r: Running, pattern: RegExp): Promise<RegExpExecArray> {
+  for (;;) {
+    const m = pattern.exec(r.stdout());
+    if (m) return m;
+    const exited = await Promise.race([r.exited, new Promise((res) => setTimeout(() => res("wait"), 50))]);
+    if (exited !== "wait")
+      assert.fail(`exited ${String(exited)} before ${pattern}:\n${r.stdout()}\n${r.stderr()}`);
+  }
+}
+
+interface Curl {
+  cacert: string;
+  data: string;
+  url: string;
+}
+
+/** The parts of a printed `curl --cacert A -H '…' --data-binary @B URL` line. */
+function parseCurl(line: string): Curl {
+  const m =
+    /curl --cacert (\S+) -H 'Content-Type: application\/json' --data-binary @(\S+) (https:\/\/\S+)/.exec(
+      line,
+    );
+  assert.ok(m, `not a curl line: ${line}`);
+  return { cacert: m[1] ?? "", data: m[2] ?? "", url: m[3] ?? "" };
+}
+
+/** What curl would do: POST the file with Content-Type application/json, trusting only the CA file. */
+function replay(curl: Curl, cwd: string): Promise<{ status: number; json: unknown }> {
+  const resolve = (p: string) => (isAbsolute(p) ? p : join(cwd, p));
+  const body = readFileSync(resolve(curl.data));
+  return new Promise((ok, fail) => {
+    const req = https.request(
+      curl.url,
+      {
+        method: "POST",
+        ca: readFileSync(resolve(curl.cacert)),
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (d: string) => {
+          text += d;
+        });
+        res.on("end", () => ok({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+describe("casskeeper serve --local", () => {
+  test("prints where it listens and curl lines that work; SIGTERM stops it with exit 0", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "casskeeper-serve-"));
+    dirs.push(cwd);
+    const r = start(["serve", "--local", "--port", "0"], cwd);
+    try {
+      await waitFor(r, /listening on https:\/\/127\.0\.0\.1:(\d+)/);
+      await waitFor(r, /stop with Ctrl-C/);
+      assert.match(r.stdout(), /generated a local CA and certificate in certs\//);
+      assert.equal(statSync(join(cwd, "certs", "tls.key")).mode & 0o777, 0o600);
+
+      const curls = r
+        .stdout()
+        .split("\n")
+        .filter((l) => l.trim().startsWith("curl "))
+        .map(parseCurl);
+      assert.equal(curls.length, 2);
+      const [allowed, denied] = curls as [Curl, Curl];
+      assert.equal(allowed.cacert, "certs/ca.pem");
+
+      const first = await replay(allowed, cwd);
+      assert.equal(first.status, 200);
+      const review = first.json as { kind: string; response: { uid: string; allowed: boolean } };
+      assert.equal(review.kind, "AdmissionReview");
+      assert.equal(review.response.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
+      assert.equal(review.response.allowed, true);
+
+      const second = await replay(denied, cwd);
+      const deniedReview = second.json as { response: { allowed: boolean; status: { message: string } } };
+      assert.equal(deniedReview.response.allowed, false);
+      assert.match(deniedReview.response.status.message, /spec\.schedule: .*; spec\./);
+    } finally {
+      r.child.kill("SIGTERM");
+    }
+    assert.equal(await r.exited, 0, r.stderr());
+    assert.match(r.stdout(), /"msg":"stopped"/);
+    // The JSON log has one line per review (read after exit: the lines follow the answers).
+    const reviews = r
+      .stdout()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg: string; verdict?: string })
+      .filter((l) => l.msg === "admission review");
+    assert.deepEqual(
+      reviews.map((l) => l.verdict),
+      ["allowed", "denied"],
+    );
+
+    assert.equal(hasStackTrace(r.stderr()), false);
+
+    // A second start reuses the pair it made.
+    const again = start(["serve", "--local", "--port", "0"], cwd);
+    try {
+      await waitFor(again, /listening on/);
+      assert.doesNotMatch(again.stdout(), /generated/);
+    } finally {
+      again.child.kill("SIGINT");
+    }
+    assert.equal(await again.exited, 0, again.stderr());
+  });
+});
+
+describe("casskeeper serve: usage errors exit 2 with a message", () => {
+  // Each tuple: arguments → the message.
+  const cases: { args: string[]; message: RegExp }[] = [
+    // no TLS source
+    {
+      args: ["serve"],
+      message: /serve needs TLS: --tls-cert FILE --tls-key FILE, --self-managed-tls, or --local/,
+    },
+    // half a pair
+    { args: ["serve", "--tls-cert", "a.crt"], message: /--tls-cert and --tls-key go together/ },
+    // two TLS sources
+    {
+      args: ["serve", "--tls-cert", "a", "--tls-key", "b", "--self-managed-tls"],
+      message: /are exclusive/,
+    },
+    // two world sources
+    {
+      args: ["serve", "--local", "--kube", "--world", "w.yaml"],
+      message: /--world and --kube are exclusive/,
+    },
+    // bad port
+    { args: ["serve", "--local", "--port", "http"], message: /--port must be 0–65535, got "http"/ },
+    // bad log level
+    { args: ["serve", "--local", "--log-level", "loud"], message: /--log-level must be one of/ },
+    // files that do not exist
+    {
+      args: ["serve", "--tls-cert", "/nonexistent/tls.crt", "--tls-key", "/nonexistent/tls.key"],
+      message: /cannot read the TLS files: ENOENT.*\/nonexistent\/tls/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.args.join(" "), async () => {
+      let stderr = "";
+      const io: Io = {
+        stdout: () => {},
+        stderr: (t) => {
+          stderr += t;
+        },
+        readStdin: async () => "",
+        now: () => Date.now(),
+        cwd: tmpdir(),
+      };
+      assert.equal(await run(c.args, io), 2, stderr);
+      assert.match(stderr, c.message);
+      assert.doesNotMatch(stderr, /internal error/);
+    });
+  }
+});
