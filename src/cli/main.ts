@@ -5,10 +5,6 @@
 // fires), 2 usage or I/O error.
 
 import { CasskeeperError } from "../core/errors.ts";
-import { demoCommand } from "./demo-command.ts";
-import { scheduleCommand } from "./schedule-command.ts";
-import { serveCommand } from "./serve-command.ts";
-import { validateCommand } from "./validate-command.ts";
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -47,18 +43,19 @@ export class UsageError extends CasskeeperError {
   }
 }
 
+// Commands are imported when they run: `validate` should not pay for loading express, pino and prom-client.
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "validate":
-        return await validateCommand(rest, io);
+        return await (await import("./validate-command.ts")).validateCommand(rest, io);
       case "schedule":
-        return await scheduleCommand(rest, io);
+        return await (await import("./schedule-command.ts")).scheduleCommand(rest, io);
       case "serve":
-        return await serveCommand(rest, io);
+        return await (await import("./serve-command.ts")).serveCommand(rest, io);
       case "demo":
-        return await demoCommand(rest, io);
+        return await (await import("./demo-command.ts")).demoCommand(rest, io);
       case "version":
       case "--version":
         io.stdout(`${await version()}\n`);

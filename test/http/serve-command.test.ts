@@ -3,14 +3,25 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { after, describe, test } from "node:test";
+import { parse as parseYaml } from "yaml";
+import {
+  MUTATING_CONFIG_NAME,
+  MUTATING_WEBHOOK_NAME,
+  NAMESPACE,
+  SERVICE_NAME,
+  TLS_SECRET_NAME,
+  VALIDATING_CONFIG_NAME,
+  VALIDATING_WEBHOOK_NAME,
+} from "../../src/admission/constants.ts";
 import { type Io, run } from "../../src/cli/main.ts";
-import { BIN, hasStackTrace } from "../support/cli.ts";
+import { BIN, hasStackTrace, ROOT } from "../support/cli.ts";
+import { type Obj, startKubeApiDouble } from "../support/kube-api-double.ts";
 
 const dirs: string[] = [];
 after(async () => {
@@ -24,8 +35,11 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function start(args: string[], cwd: string): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+function start(args: string[], cwd: string, env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -151,6 +165,114 @@ describe("casskeeper serve --local", () => {
     assert.equal(await again.exited, 0, again.stderr());
   });
 });
+
+describe("casskeeper serve --kube --self-managed-tls (against the API double)", () => {
+  test("makes its certificate, injects the CA, reads the world from the caches, answers, stops on SIGTERM", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "casskeeper-serve-kube-"));
+    dirs.push(cwd);
+    const double = await startKubeApiDouble();
+    try {
+      for (const config of webhookConfigurations()) double.objects.put(config);
+      // The examples' world, as a cluster would hold it.
+      const world = parseYaml(readFileSync(join(ROOT, "examples", "world.yaml"), "utf8")) as { items: Obj[] };
+      for (const item of world.items) double.objects.put(item);
+      const kubeconfig = join(cwd, "kubeconfig");
+      writeFileSync(kubeconfig, double.kubeConfig().exportConfig());
+
+      const r = start(
+        [
+          "serve",
+          "--kube",
+          "--self-managed-tls",
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+          "--namespace",
+          NAMESPACE,
+        ],
+        cwd,
+        { KUBECONFIG: kubeconfig, POD_NAMESPACE: "ignored-when-namespace-given" },
+      );
+      try {
+        const port = Number((await waitFor(r, /listening on https:\/\/127\.0\.0\.1:(\d+)/))[1]);
+        // The CA the API server would use: the caBundle written into the validating configuration.
+        const validating = double.objects.get(
+          "admissionregistration.k8s.io/v1",
+          "ValidatingWebhookConfiguration",
+          undefined,
+          VALIDATING_CONFIG_NAME,
+        ) as { webhooks: { clientConfig: { caBundle?: string } }[] };
+        const caBundle = validating.webhooks[0]?.clientConfig.caBundle ?? "";
+        assert.ok(caBundle.length > 0, "caBundle injected");
+        const ca = Buffer.from(caBundle, "base64").toString("utf8");
+        const answer = await new Promise<{ status: number; json: unknown }>((ok, fail) => {
+          const req = https.request(
+            {
+              host: "127.0.0.1",
+              port,
+              path: "/validate?timeout=10s",
+              method: "POST",
+              ca,
+              servername: `${SERVICE_NAME}.${NAMESPACE}.svc`, // the name the API server dials
+              headers: { "content-type": "application/json" },
+            },
+            (res) => {
+              let text = "";
+              res.setEncoding("utf8").on("data", (d: string) => {
+                text += d;
+              });
+              res.on("end", () => ok({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+            },
+          );
+          req.on("error", fail);
+          req.end(readFileSync(join(ROOT, "examples", "admission-review-denied.json")));
+        });
+        assert.equal(answer.status, 200);
+        const review = answer.json as { response: { allowed: boolean; status: { message: string } } };
+        assert.equal(review.response.allowed, false);
+        // A world-dependent check ran: the datacenter is looked up in the cluster's CassandraCluster.
+        assert.match(
+          review.response.status.message,
+          /"dc3" is not a datacenter of CassandraCluster "orders"/,
+        );
+        assert.ok(
+          double.objects.get("v1", "Secret", NAMESPACE, TLS_SECRET_NAME),
+          "the TLS Secret was created",
+        );
+      } finally {
+        r.child.kill("SIGTERM");
+      }
+      assert.equal(await r.exited, 0, r.stderr());
+      assert.match(r.stdout(), /"msg":"stopped"/);
+    } finally {
+      await double.close();
+    }
+  });
+});
+
+function webhookConfigurations(): Obj[] {
+  const hook = (name: string, path: string) => ({
+    name,
+    clientConfig: { service: { namespace: NAMESPACE, name: SERVICE_NAME, path, port: 443 } },
+    admissionReviewVersions: ["v1"],
+    sideEffects: "None",
+  });
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingWebhookConfiguration",
+      metadata: { name: VALIDATING_CONFIG_NAME },
+      webhooks: [hook(VALIDATING_WEBHOOK_NAME, "/validate")],
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      metadata: { name: MUTATING_CONFIG_NAME },
+      webhooks: [hook(MUTATING_WEBHOOK_NAME, "/mutate")],
+    },
+  ];
+}
 
 describe("casskeeper serve: usage errors exit 2 with a message", () => {
   // Each tuple: arguments → the message.
