@@ -206,6 +206,8 @@ describe("casskeeper serve --kube --self-managed-tls (against the API double)", 
         const caBundle = validating.webhooks[0]?.clientConfig.caBundle ?? "";
         assert.ok(caBundle.length > 0, "caBundle injected");
         const ca = Buffer.from(caBundle, "base64").toString("utf8");
+        // The Service routes to ready pods only: wait for /readyz (certificate loaded, caches listed).
+        await waitForReady(port, ca, `${SERVICE_NAME}.${NAMESPACE}.svc`);
         const answer = await new Promise<{ status: number; json: unknown }>((ok, fail) => {
           const req = https.request(
             {
@@ -322,3 +324,20 @@ describe("casskeeper serve: usage errors exit 2 with a message", () => {
     });
   }
 });
+
+/** Polls GET /readyz until it answers 200, as the kubelet's readiness probe gates the Service (at most ~15 s). */
+async function waitForReady(port: number, ca: string, servername: string): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const status = await new Promise<number>((ok) => {
+      https
+        .get({ host: "127.0.0.1", port, path: "/readyz", ca, servername }, (res) => {
+          res.resume();
+          ok(res.statusCode ?? 0);
+        })
+        .on("error", () => ok(0));
+    });
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("/readyz never answered 200");
+}
