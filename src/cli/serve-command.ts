@@ -80,6 +80,9 @@ export async function serveCommand(
   }
   if (values.kube && values.world !== undefined) throw new UsageError("--world and --kube are exclusive");
 
+  // Listen for SIGTERM/SIGINT before anything starts: a signal during start-up then stops cleanly (exit 0)
+  // instead of killing the process half-way (and a supervisor that signals right after "listening" wins no race).
+  const stopSignal = serveOpts.stopSignal ?? signalled();
   const logger = serveOpts.logger ?? createLogger({ level });
   const stoppers: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -176,7 +179,7 @@ export async function serveCommand(
       );
     }
 
-    const signal = await (serveOpts.stopSignal ?? signalled());
+    const signal = await stopSignal;
     logger.info({ signal: typeof signal === "string" ? signal : undefined }, "shutting down");
     await stopAll();
     logger.info("stopped");
