@@ -1,7 +1,8 @@
-// Structured JSON logs (pino): one line per AdmissionReview with what an operator needs to find a decision —
-// uid, kind, namespace/name, operation, verdict, duration, dryRun, the denial codes — and never an object body
-// or a Secret value. The redact paths are a second line of defence: the review line is built from picked
-// fields, but a careless `logger.info({ request })` elsewhere must not leak either.
+// Structured JSON logs (pino): one line per AdmissionReview (allowed ones at debug level) with what an
+// operator needs to find a decision — uid, kind, namespace/name, operation, verdict, duration, dryRun, the
+// denial codes — and never an object body or a Secret value. The redact paths are a second line of defence:
+// the review line is built from picked fields, but a careless `logger.info({ request })` elsewhere must not
+// leak either.
 
 import pino from "pino";
 
@@ -89,8 +90,12 @@ export function logReview(logger: Logger, f: ReviewLogFields): void {
     ...(f.codes.length > 0 ? { codes: f.codes.slice(0, 32) } : {}),
     ...(f.message === undefined ? {} : { message: cut(f.message, MAX_MESSAGE) }),
   };
+  // Denials at info, failures at error; allowed reviews at debug. Most reviews are allowed and carry no news —
+  // CassKop alone rewrites a running backup's status every 2 s, each an UPDATE review — so at info they would
+  // bury the denials. `--log-level debug` shows every review.
   if (f.verdict === "errored") logger.error(line, "admission review");
-  else logger.info(line, "admission review");
+  else if (f.verdict === "denied") logger.info(line, "admission review");
+  else logger.debug(line, "admission review");
 }
 
 function cut(s: string, max: number): string {

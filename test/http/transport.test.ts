@@ -375,6 +375,8 @@ describe("logs", () => {
       assert.equal(line.dryRun, false);
       assert.equal(typeof line.durationMs, "number");
       assert.equal(typeof line.verdict, "string");
+      // Allowed reviews log at debug (CassKop's status writes alone are one review every 2 s); denials at info.
+      assert.equal(line.level, line.verdict === "denied" ? "info" : "debug");
       assert.ok(!h.logs.text().includes(secretValue), "the secret value is not logged");
       assert.ok(!h.logs.text().includes('gcp-backup-credentials":'), "no object body");
     } finally {
