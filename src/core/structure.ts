@@ -25,6 +25,7 @@ import {
   type ValidateFunction,
 } from "ajv";
 import { error, joinPath, type Problem } from "./problem.ts";
+import { isRecord } from "./world-build.ts";
 
 export interface StructuralValidator {
   /**
@@ -93,9 +94,8 @@ interface KindEntry {
 
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+/** The loader's object test, under this file's short name. */
+const isObj: (v: unknown) => v is Obj = isRecord;
 
 function own(o: Obj, k: string): unknown {
   return Object.hasOwn(o, k) ? o[k] : undefined;

@@ -12,6 +12,7 @@ import http from "node:http";
 import https from "node:https";
 import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { CasskeeperError } from "../core/errors.ts";
+import { isRecord } from "../core/world-build.ts";
 
 /** What we need of a pino logger: leveled calls with an object first. Never pass a Secret's value. */
 export interface Logger {
@@ -267,10 +268,6 @@ function parseStatus(text: string): { reason?: string; message?: string } | unde
     // not a Status
   }
   return undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** Timers the watchdogs use; tests pass a fake clock. */
