@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { backup, restore } from "../../../bench/policy-documents.ts";
 import { joinPath } from "../../../src/core/problem.ts";
 import {
   DEFAULT_LIMITS,
@@ -174,7 +175,7 @@ describe("fast path subset", () => {
   }
 
   it("takes every document of the bench (bench/validate-documents.ts) on the fast path", () => {
-    const text = [benchBackup(0), benchRestore(1), benchBackup(2), benchRestore(3)].join("---\n");
+    const text = [backup(0), restore(1), backup(2), restore(3)].join("---\n");
     assert.ok(checkDifferential(text));
     const r = parseYamlDocuments("bench.yaml", text);
     assert.equal(r.documents.length, 4);
@@ -192,39 +193,3 @@ describe("fast path subset", () => {
     });
   });
 });
-
-/** The shape of bench/validate-documents.ts's backups (the bench runs on import, so it is copied here). */
-function benchBackup(i: number): string {
-  return `apiVersion: db.orange.com/v2
-kind: CassandraBackup
-metadata:
-  name: backup-${i}
-  namespace: ns-${i % 20}
-  annotations:
-    casskeeper.io/retention: "14d"
-spec:
-  cassandraCluster: cluster-${i % 20}
-  datacenter: dc1
-  storageLocation: s3://acme-backups
-  snapshotTag: tag-${i}-nightly
-  schedule: "@midnight"
-  secret: s3-creds
-  entities: ks${i % 7},ks${(i + 1) % 7}
-  bandwidth: 50M
-  concurrentConnections: 10
-`;
-}
-
-function benchRestore(i: number): string {
-  return `apiVersion: db.orange.com/v2
-kind: CassandraRestore
-metadata:
-  name: restore-${i}
-  namespace: ns-${(i - 1) % 20}
-spec:
-  cassandraCluster: cluster-${(i - 1) % 20}
-  cassandraBackup: backup-${i - 1}
-  datacenter: dc1
-  entities: ks${(i - 1) % 7}
-`;
-}
