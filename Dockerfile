@@ -42,6 +42,7 @@ LABEL org.opencontainers.image.title="casskeeper" \
 RUN groupadd --system --gid 10001 casskeeper \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin casskeeper \
+ && install -d -o 10001 -g 10001 /var/cache/casskeeper/git \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
@@ -59,4 +60,4 @@ USER 10001:10001
 # WEBHOOK_PORT (src/admission/constants.ts): AdmissionReviews, /healthz, /readyz and /metrics over HTTPS.
 EXPOSE 8443
 ENTRYPOINT ["node", "bin/casskeeper.js"]
-CMD ["serve", "--kube", "--self-managed-tls"]
+CMD ["serve", "--kube", "--self-managed-tls", "--git-sync", "--git-cache-dir=/var/cache/casskeeper/git", "--git-webhook-secret-file=/etc/casskeeper/git-webhook/secret"]

@@ -7,6 +7,8 @@ export const MUTATE_PATH = "/mutate";
 export const HEALTHZ_PATH = "/healthz";
 export const READYZ_PATH = "/readyz";
 export const METRICS_PATH = "/metrics";
+/** The Git push receiver (GitHub, Gitea, GitLab webhooks); served only when a webhook secret is configured. */
+export const GIT_HOOK_PATH = "/hooks/git";
 /** Metrics are served on the webhook port too; kept separate in name for a future split. */
 export const METRICS_PORT = WEBHOOK_PORT;
 
@@ -30,6 +32,9 @@ export const TLS_SECRET_NAME = "casskeeper-webhook-tls";
 
 /** AdmissionReview bodies above this are refused with 413 (objects reach ~1.5 MiB and UPDATE sends two). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Push deliveries above this are refused with 413. GitLab lists at most 20 commits per push; GitHub up to 2,048
+ * (payloads up to 25 MB), so only a huge GitHub push is refused, and the next poll picks it up. */
+export const GIT_HOOK_MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Warnings longer than this are cut (the API server's advice; it truncates above 256, drops above 4096 in all). */
 export const MAX_WARNING_LENGTH = 120;
 

@@ -8,6 +8,17 @@ export type Endpoint = "validate" | "mutate";
 /** The handlers' verdicts, plus `invalid` for a request refused with an HTTP 4xx before any handler ran. */
 export type MetricVerdict = "allowed" | "warned" | "denied" | "errored" | "patched" | "invalid";
 
+/** How a Git push delivery ended (POST /hooks/git). */
+export type GitHookResult =
+  | "triggered"
+  | "no_match"
+  | "ping"
+  | "ignored"
+  | "unauthorized"
+  | "invalid"
+  | "error";
+const GIT_HOOK_PROVIDERS = new Set(["github", "gitea", "gitlab"]);
+
 export interface WebhookMetrics {
   readonly registry: Registry;
   observeReview(r: {
@@ -20,6 +31,8 @@ export interface WebhookMetrics {
   }): void;
   /** The serving certificate's expiry, epoch seconds (0 while none is loaded). */
   setCertificateExpiry(epochSeconds: number): void;
+  /** One Git push delivery; a provider other than github/gitea/gitlab counts as `unknown`. */
+  observeGitHook(provider: string, result: GitHookResult): void;
 }
 
 /** Sub-millisecond handlers: buckets from 50 µs; the API server gives up at the webhook timeout (≤ 30 s). */
@@ -62,6 +75,12 @@ export function createWebhookMetrics(
     registers: [registry],
   });
   expiry.set(0);
+  const gitHooks = new Counter({
+    name: "casskeeper_git_hook_deliveries_total",
+    help: "Git push deliveries to /hooks/git, by provider and result (triggered: a push that started at least one sync; no_match: a push no source follows; invalid: refused with 400, 413 or 415).",
+    labelNames: ["provider", "result"] as const,
+    registers: [registry],
+  });
   const kinds = boundedLabel();
   const codes = boundedLabel();
   // Labelled children, looked up once per label set: prom-client hashes the label object on every `inc`
@@ -102,6 +121,9 @@ export function createWebhookMetrics(
     },
     setCertificateExpiry(epochSeconds) {
       expiry.set(epochSeconds);
+    },
+    observeGitHook(provider, result) {
+      gitHooks.inc({ provider: GIT_HOOK_PROVIDERS.has(provider) ? provider : "unknown", result });
     },
   };
 }

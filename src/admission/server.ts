@@ -7,6 +7,10 @@
 // MAX_BODY_BYTES; 415 content type not application/json; 404 unknown path; 405 wrong method. Errors are a
 // JSON metav1.Status. A handler that throws answers an errored AdmissionReview (code 500) and the process
 // stays up, as controller-runtime recovers handler panics (pkg/webhook/admission/webhook.go).
+//
+// With `gitHook`, POST /hooks/git is the Git push receiver (src/gitsync/receiver.ts authenticates and reads the
+// delivery; `onPush` triggers the syncs): 200/202/400/401 as the receiver says, 413 over
+// GIT_HOOK_MAX_BODY_BYTES, 415 not JSON, 405 another method; answers are `{"message": …, "triggered": n}`.
 
 import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,11 +18,15 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
+import { CasskeeperError } from "../core/errors.ts";
 import type { StructuralValidator } from "../core/structure.ts";
 import type { WorldSnapshot } from "../core/world.ts";
+import { detectProvider, type PushEvent, parsePushRequest } from "../gitsync/receiver.ts";
 import { loadStructuralValidator } from "../schema/bundled-crds.ts";
 import { certificateNotAfter } from "../tls/certs.ts";
 import {
+  GIT_HOOK_MAX_BODY_BYTES,
+  GIT_HOOK_PATH,
   HEALTHZ_PATH,
   MAX_BODY_BYTES,
   METRICS_PATH,
@@ -33,7 +41,7 @@ import {
   validateAdmission,
 } from "./handlers.ts";
 import { type Logger, logReview } from "./logger.ts";
-import { createWebhookMetrics, type Endpoint, type WebhookMetrics } from "./metrics.ts";
+import { createWebhookMetrics, type Endpoint, type GitHookResult, type WebhookMetrics } from "./metrics.ts";
 import { type AdmissionRequest, admissionReviewResponse, parseAdmissionReview } from "./review.ts";
 
 /** Where the serving certificate comes from: files (tls-files.ts), the in-cluster manager, or a test. */
@@ -68,6 +76,12 @@ export interface WebhookServerOptions {
   readonly handlers?: { readonly validate?: AdmissionHandler; readonly mutate?: AdmissionHandler };
   /** How long `close()` lets requests in flight finish before cutting connections. */
   readonly closeGraceMs?: number;
+  /**
+   * The Git push receiver at GIT_HOOK_PATH; without it that path is a 404 like any unknown one. `secret` is
+   * the shared webhook secret (never logged); `onPush` is called once per authenticated push and returns how
+   * many sources it triggered. It must not throw (if it does, the delivery gets a 500).
+   */
+  readonly gitHook?: { readonly secret: string; onPush(push: PushEvent): number };
 }
 
 export interface WebhookServer {
@@ -94,6 +108,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     validate: opts.handlers?.validate ?? validateAdmission,
     mutate: opts.handlers?.mutate ?? mutateAdmission,
   };
+  const gitHook = opts.gitHook;
+  // An empty secret would authenticate nothing (the receiver refuses every delivery): say so at start.
+  if (gitHook !== undefined && gitHook.secret === "")
+    throw new CasskeeperError("sync", "sync.webhook-secret-empty", "the Git webhook secret is empty");
 
   let certLoaded = false;
   const initial = opts.tls.current();
@@ -180,6 +198,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     res.status(200).type(metrics.registry.contentType).send(text);
   });
   app.all(METRICS_PATH, methodNotAllowed("GET, HEAD"));
+  // POST reaches the receiver through the dispatch below; other methods land here.
+  if (gitHook !== undefined) app.all(GIT_HOOK_PATH, methodNotAllowed("POST"));
   app.use((req, res) => {
     sendStatus(res, 404, "NotFound", `no route for ${req.method} ${cutText(req.path, 200)}`);
   });
@@ -197,9 +217,110 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       const path = pathOf(req.url);
       if (path === VALIDATE_PATH) return review("validate", req, res);
       if (path === MUTATE_PATH) return review("mutate", req, res);
+      if (path === GIT_HOOK_PATH && gitHook !== undefined) return receivePush(gitHook, req, res);
     }
     app(req, res);
   });
+
+  /** POST /hooks/git: limits and content type here, authentication and parsing in the receiver. */
+  function receivePush(
+    hook: NonNullable<WebhookServerOptions["gitHook"]>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
+    const detected = detectProvider(req.headers);
+    const provider = detected?.provider ?? "unknown";
+    const event = cutText(detected?.event ?? "", 100);
+    // One log line and one count per delivery; never the secret, the signature or the body.
+    const finish = (
+      code: number,
+      result: GitHookResult,
+      message: string,
+      extra: { ref?: string; triggered?: number; err?: string; close?: boolean } = {},
+    ) => {
+      const triggered = extra.triggered ?? 0;
+      metrics.observeGitHook(provider, result);
+      const line = {
+        provider,
+        event,
+        status: code,
+        result,
+        triggered,
+        ...(extra.ref === undefined ? {} : { ref: cutText(extra.ref, 200) }),
+        ...(extra.err === undefined ? {} : { err: extra.err }),
+      };
+      if (code >= 500) logger.error(line, "git push delivery failed");
+      else if (code === 401) logger.warn({ ...line, message }, "git push delivery refused");
+      else logger.info(code >= 400 ? { ...line, message } : line, "git push delivery");
+      if (extra.close === true) res.setHeader("Connection", "close");
+      sendJson(res, code, JSON.stringify({ message, triggered }));
+    };
+
+    const contentType = req.headers["content-type"];
+    if (!isJsonContentType(contentType)) {
+      finish(
+        415,
+        "invalid",
+        `content type must be application/json, got ${describe(contentType)}: set the webhook's content type to application/json`,
+      );
+      discard(req);
+      return;
+    }
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > GIT_HOOK_MAX_BODY_BYTES) {
+      finish(413, "invalid", `body of ${declared} bytes is over the limit of ${GIT_HOOK_MAX_BODY_BYTES}`, {
+        close: true,
+      });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const onData = (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > GIT_HOOK_MAX_BODY_BYTES) {
+        done = true;
+        chunks.length = 0;
+        req.off("data", onData);
+        req.pause();
+        finish(413, "invalid", `body is over the limit of ${GIT_HOOK_MAX_BODY_BYTES} bytes`, { close: true });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("error", () => {
+      done = true;
+    });
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      const result = parsePushRequest(req.headers, Buffer.concat(chunks, size), hook.secret);
+      if (result.status !== 200 && result.status !== 202) {
+        finish(result.status, result.status === 401 ? "unauthorized" : "invalid", result.message);
+        return;
+      }
+      const push = result.push;
+      if (push === undefined) {
+        finish(result.status, result.status === 200 ? "ping" : "ignored", result.message);
+        return;
+      }
+      let triggered: number;
+      try {
+        triggered = hook.onPush(push);
+      } catch (e) {
+        finish(500, "error", "internal error", { ref: push.ref, err: errorMessage(e) });
+        return;
+      }
+      finish(
+        200,
+        triggered > 0 ? "triggered" : "no_match",
+        `${result.message}: ${triggered === 0 ? "no source follows it" : triggered === 1 ? "1 source to sync" : `${triggered} sources to sync`}`,
+        { ref: push.ref, triggered },
+      );
+    });
+  }
 
   function review(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();

@@ -23,6 +23,8 @@ export const USAGE = `casskeeper — guards and runs Apache Cassandra backups on
 
 Usage:
   casskeeper validate [--world FILE]... [--namespace NS] [--output text|json] PATH...
+  casskeeper plan [--ref REF] [--path DIR] [--world FILE]... [--namespace NS] [--source NS/NAME]
+                  [--kubeconfig FILE | --no-cluster] [--output text|json] [SOURCE]
   casskeeper schedule next [--from RFC3339] [--count N] [--output text|json] EXPRESSION
   casskeeper schedule next --stdin [--from RFC3339] [--count N] [--output text|json]
   casskeeper schedule explain [--from RFC3339] [--count N] EXPRESSION
@@ -50,6 +52,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     switch (command) {
       case "validate":
         return await (await import("./validate-command.ts")).validateCommand(rest, io);
+      case "plan":
+        return await (await import("./plan-command.ts")).planCommand(rest, io);
       case "schedule":
         return await (await import("./schedule-command.ts")).scheduleCommand(rest, io);
       case "serve":

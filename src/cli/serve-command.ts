@@ -6,10 +6,16 @@
 //   world  --world FILE...                  an offline snapshot, as `casskeeper validate --world`
 //          --kube                           watch caches of Secrets (key names only), clusters, backups
 //          (neither)                        world checks skipped, with a warning (--local: examples/world.yaml)
+//   git    --git-sync                       the BackupPolicySource controller (needs --kube), leader-elected
+//          --git-cache-dir DIR              where shallow clones live (default: a dir under the OS temp dir)
+//          --git-webhook-secret-file FILE   enables the push receiver at /hooks/git with this shared secret
 
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Registry } from "prom-client";
 import {
   MUTATING_CONFIG_NAME,
   NAMESPACE,
@@ -20,7 +26,12 @@ import {
   WEBHOOK_PORT,
 } from "../admission/constants.ts";
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "../admission/logger.ts";
-import { startWebhookServer, type TlsSource, type WorldSource } from "../admission/server.ts";
+import {
+  startWebhookServer,
+  type TlsSource,
+  type WebhookServerOptions,
+  type WorldSource,
+} from "../admission/server.ts";
 import { ensureLocalCertificate, watchTlsFiles } from "../admission/tls-files.ts";
 import { EMPTY_WORLD, type WorldSnapshot } from "../core/world.ts";
 import { displayPath } from "./files.ts";
@@ -52,6 +63,9 @@ export async function serveCommand(
       local: { type: "boolean" },
       world: { type: "string", multiple: true },
       kube: { type: "boolean" },
+      "git-sync": { type: "boolean" },
+      "git-cache-dir": { type: "string" },
+      "git-webhook-secret-file": { type: "string" },
       namespace: { type: "string", short: "n" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -79,6 +93,10 @@ export async function serveCommand(
     throw new UsageError("serve needs TLS: --tls-cert FILE --tls-key FILE, --self-managed-tls, or --local");
   }
   if (values.kube && values.world !== undefined) throw new UsageError("--world and --kube are exclusive");
+  if (values["git-sync"] && !values.kube) throw new UsageError("--git-sync needs --kube");
+  if (!values["git-sync"] && (values["git-cache-dir"] ?? values["git-webhook-secret-file"]) !== undefined) {
+    throw new UsageError("--git-cache-dir and --git-webhook-secret-file go with --git-sync");
+  }
 
   // Listen for SIGTERM/SIGINT before anything starts: a signal during start-up then stops cleanly (exit 0)
   // instead of killing the process half-way (and a supervisor that signals right after "listening" wins no race).
@@ -158,7 +176,40 @@ export async function serveCommand(
       world = { snapshot: () => snapshot, ready: () => true };
     }
 
-    const server = await startWebhookServer({ host, port, tls, world, logger });
+    // Git sync: every replica watches the sources and takes push deliveries; the Lease holder syncs.
+    const registry = new Registry();
+    let gitHook: WebhookServerOptions["gitHook"];
+    if (values["git-sync"]) {
+      const { startGitSyncForServe } = await import("../gitsync/serve.ts");
+      const sync = await startGitSyncForServe(await kc(), {
+        namespace,
+        cacheDir: values["git-cache-dir"] ?? join(tmpdir(), "casskeeper-git"),
+        world: () => world.snapshot(),
+        logger,
+        registry,
+      });
+      stoppers.push(() => sync.stop());
+      const secretFile = values["git-webhook-secret-file"];
+      const secret = secretFile === undefined ? undefined : await readHookSecret(secretFile);
+      if (secret === undefined) {
+        logger.info(
+          {},
+          "push receiver off: no --git-webhook-secret-file (or the file is absent); polling only",
+        );
+      } else {
+        gitHook = { secret, onPush: (push) => sync.onPush(push) };
+      }
+    }
+
+    const server = await startWebhookServer({
+      host,
+      port,
+      tls,
+      world,
+      logger,
+      registry,
+      ...(gitHook === undefined ? {} : { gitHook }),
+    });
     stoppers.push(() => server.close());
     const shownHost =
       host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
@@ -189,6 +240,20 @@ export async function serveCommand(
     await stopAll();
     throw e;
   }
+}
+
+/** The receiver's shared secret, trimmed; undefined when the file is absent (its Secret volume is optional). */
+async function readHookSecret(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  const secret = text.trim();
+  if (secret === "") throw new UsageError(`--git-webhook-secret-file ${file} is empty`);
+  return secret;
 }
 
 /** The first SIGTERM or SIGINT (a second one kills the process the usual way). */

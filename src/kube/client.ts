@@ -36,16 +36,21 @@ export function loadKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** An API error with the HTTP status and the `Status` reason the server sent (`NotFound`, `Conflict`, …). */
+/**
+ * An API error with the HTTP status and the `Status` reason the server sent (`NotFound`, `Conflict`, …),
+ * and its `details` when it had some (an apply conflict's `causes`, an Invalid's field errors).
+ */
 export class KubeApiError extends CasskeeperError {
   readonly statusCode: number;
   readonly reason: string;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(statusCode: number, reason: string, message: string) {
+  constructor(statusCode: number, reason: string, message: string, details?: Record<string, unknown>) {
     super("world", `kube-${statusCode}`, message);
     this.name = "KubeApiError";
     this.statusCode = statusCode;
     this.reason = reason;
+    this.details = details;
   }
 }
 
@@ -83,7 +88,17 @@ const MAX_WATCH_LINE = 16 * 1024 * 1024;
 
 /** One JSON request. Non-2xx answers throw a KubeApiError built from the `Status` body. */
 export async function kubeRequest(kc: KubeConfig, opts: RequestOptions): Promise<unknown> {
-  const { req } = await open(kc, opts.method ?? "GET", opts.path, opts.query, opts.contentType, opts.signal);
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  // A Content-Length always: node does not chunk a DELETE's body, so without one the body would be lost.
+  const { req } = await open(
+    kc,
+    opts.method ?? "GET",
+    opts.path,
+    opts.query,
+    opts.contentType,
+    opts.signal,
+    payload,
+  );
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   return new Promise((resolve, reject) => {
     req.on("error", reject);
@@ -114,7 +129,7 @@ export async function kubeRequest(kc: KubeConfig, opts: RequestOptions): Promise
         }
       });
     });
-    req.end(opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    req.end(payload);
   });
 }
 
@@ -226,6 +241,7 @@ async function open(
   query: RequestOptions["query"],
   contentType: string | undefined,
   signal?: AbortSignal,
+  payload?: string,
 ): Promise<{ req: http.ClientRequest }> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null)
@@ -240,6 +256,7 @@ async function open(
     "user-agent": "casskeeper",
   };
   if (contentType !== undefined) headers["content-type"] = contentType;
+  if (payload !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
   else if (method !== "GET" && method !== "DELETE") headers["content-type"] = "application/json";
   const req = (url.protocol === "http:" ? http : https).request(url, {
     ...options,
@@ -252,16 +269,24 @@ async function open(
 
 function errorFromBody(code: number, text: string, path: string): KubeApiError {
   const status = parseStatus(text);
-  return new KubeApiError(code, status?.reason ?? "Unknown", status?.message ?? `HTTP ${code} from ${path}`);
+  return new KubeApiError(
+    code,
+    status?.reason ?? "Unknown",
+    status?.message ?? `HTTP ${code} from ${path}`,
+    status?.details,
+  );
 }
 
-function parseStatus(text: string): { reason?: string; message?: string } | undefined {
+function parseStatus(
+  text: string,
+): { reason?: string; message?: string; details?: Record<string, unknown> } | undefined {
   try {
     const v: unknown = JSON.parse(text);
     if (isRecord(v) && v.kind === "Status") {
       return {
         ...(typeof v.reason === "string" ? { reason: v.reason } : {}),
         ...(typeof v.message === "string" ? { message: v.message } : {}),
+        ...(isRecord(v.details) ? { details: v.details } : {}),
       };
     }
   } catch {

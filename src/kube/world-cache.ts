@@ -72,7 +72,7 @@ const DEFAULTS = {
 /** A watch that lived this long is healthy: when it ends, the next one starts without back-off. */
 const HEALTHY_WATCH_MS = 30_000;
 
-interface SourceDef<T> {
+export interface SourceDef<T> {
   /** For logs: `secrets`, `cassandraclusters.db.orange.com`. */
   readonly name: string;
   /** "" for the core group (fixed version v1); custom resources find their version by discovery. */
@@ -474,6 +474,58 @@ class Reflector<T> {
     if (typeof name !== "string" || typeof namespace !== "string") return undefined;
     return { key: key(namespace, name), namespace, name };
   }
+}
+
+export interface ResourceWatch<T> {
+  /** `namespace/name` → the reduced object; changes as events arrive. */
+  readonly items: ReadonlyMap<string, T>;
+  /** Listed at least once (or known not to be installed). */
+  listed(): boolean;
+  stop(): void;
+}
+
+/**
+ * One resource's list-then-watch loop with the same watchdog as the world cache, for other consumers (the
+ * Git sync's BackupPolicySources). `onChange` runs after every list and event; read `items` then.
+ */
+export function watchResource<T>(
+  kc: KubeConfig,
+  def: SourceDef<T>,
+  opts: WorldCacheOptions & { readonly onChange: () => void },
+): ResourceWatch<T> {
+  const env: Env = {
+    kc,
+    logger: opts.logger,
+    now: opts.now ?? Date.now,
+    timers: opts.timers ?? REAL_TIMERS,
+    random: opts.random ?? Math.random,
+    quietAfterMs: opts.quietAfterMs ?? DEFAULTS.quietAfterMs,
+    relistEveryMs: opts.relistEveryMs ?? DEFAULTS.relistEveryMs,
+    backoff: opts.backoff ?? DEFAULTS.backoff,
+    missingRetryMs: opts.missingRetryMs ?? DEFAULTS.missingRetryMs,
+    pageSize: opts.pageSize ?? DEFAULTS.pageSize,
+    changed: opts.onChange,
+  };
+  const reflector = new Reflector(env, def);
+  reflector.start();
+  const tickMs = Math.max(1, Math.min(env.quietAfterMs, env.relistEveryMs) / 4);
+  let stopped = false;
+  let tickTimer: unknown;
+  const tick = () => {
+    if (stopped) return;
+    reflector.check();
+    tickTimer = env.timers.setTimeout(tick, tickMs);
+  };
+  tickTimer = env.timers.setTimeout(tick, tickMs);
+  return {
+    items: reflector.items,
+    listed: () => reflector.listed,
+    stop() {
+      stopped = true;
+      env.timers.clearTimeout(tickTimer);
+      reflector.stop();
+    },
+  };
 }
 
 /** Freezes a reduced value (plain data parsed from JSON) so snapshots cannot be changed by their readers. */

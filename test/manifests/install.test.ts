@@ -597,11 +597,20 @@ const ACCESS: [string, string, string, string | undefined, string | undefined, b
   ["watch", "db.orange.com", "cassandrabackups", "shop", undefined, true, true],
   ["get", "db.orange.com", "cassandrarestores", "shop", "r1", true, true],
   ["list", "casskeeper.io", "backuppolicysources", "shop", undefined, true, true],
-  // never a write on users' objects or Secrets
+  // never a write on users' Secrets or clusters
   ["update", "", "secrets", "shop", "aws", false, false],
   ["create", "", "secrets", "shop", undefined, false, false],
-  ["delete", "db.orange.com", "cassandrabackups", "shop", "b1", false, false],
-  ["patch", "db.orange.com", "cassandrabackups", "shop", "b1", false, false],
+  ["patch", "db.orange.com", "cassandraclusters", "shop", "c1", false, false],
+  ["update", "db.orange.com", "cassandrabackups", "shop", "b1", false, false],
+  // the Git sync: server-side apply (patch; create when the apply creates) and prune of backups and restores
+  ["patch", "db.orange.com", "cassandrabackups", "shop", "b1", true, true],
+  ["create", "db.orange.com", "cassandrarestores", "shop", undefined, true, true],
+  ["delete", "db.orange.com", "cassandrabackups", "shop", "b1", true, true],
+  // its own kind: finalizer and reconcile-request annotation (patch), status through /status only
+  ["patch", "casskeeper.io", "backuppolicysources", "shop", "s1", true, true],
+  ["update", "casskeeper.io", "backuppolicysources", "shop", "s1", false, false],
+  ["delete", "casskeeper.io", "backuppolicysources", "shop", "s1", false, false],
+  ["patch", "casskeeper.io", "backuppolicysources/status", "shop", "s1", true, true],
   // self-managed TLS: its own Secret, and caBundle of its own two configurations only
   ["create", "", "secrets", NAMESPACE, undefined, true, false],
   ["update", "", "secrets", NAMESPACE, TLS_SECRET_NAME, true, false],
@@ -661,9 +670,10 @@ const ACCESS: [string, string, string, string | undefined, string | undefined, b
     false,
     false,
   ],
-  // events and leader-election leases in its own namespace only
+  // events on the objects it reports on, in their namespaces; leader-election leases in its own only
   ["create", "", "events", NAMESPACE, undefined, true, true],
-  ["create", "", "events", "shop", undefined, false, false],
+  ["create", "", "events", "shop", undefined, true, true],
+  ["delete", "", "events", "shop", undefined, false, false],
   ["update", "coordination.k8s.io", "leases", NAMESPACE, "casskeeper", true, true],
   ["update", "coordination.k8s.io", "leases", "kube-system", "kube-controller-manager", false, false],
   // nothing about pods or namespaces
@@ -717,8 +727,15 @@ for (const variant of ["default", "cert-manager"] as const) {
           `* ${verb} db.orange.com/cassandrarestores`,
           `* ${verb} casskeeper.io/backuppolicysources`,
         ]),
-        `${NAMESPACE} create /events`,
-        `${NAMESPACE} patch /events`,
+        ...["create", "patch", "delete"].flatMap((verb) => [
+          `* ${verb} db.orange.com/cassandrabackups`,
+          `* ${verb} db.orange.com/cassandrarestores`,
+        ]),
+        `* patch casskeeper.io/backuppolicysources`,
+        `* get casskeeper.io/backuppolicysources/status`,
+        `* patch casskeeper.io/backuppolicysources/status`,
+        `* create /events`,
+        `* patch /events`,
         ...["get", "create", "update"].map((verb) => `${NAMESPACE} ${verb} coordination.k8s.io/leases`),
       ];
       const want = variant === "default" ? [...always, ...selfManagedOnly] : always;
@@ -729,8 +746,29 @@ for (const variant of ["default", "cert-manager"] as const) {
 
 describe("self-managed TLS (kubectl apply -k .)", () => {
   // the pods make their own certificate and write caBundle
-  it("runs serve --kube --self-managed-tls", () => {
-    assert.deepEqual(installs.default.container.args, ["serve", "--kube", "--self-managed-tls"]);
+  it("runs serve --kube --self-managed-tls --git-sync", () => {
+    assert.deepEqual(installs.default.container.args, [
+      "serve",
+      "--kube",
+      "--self-managed-tls",
+      "--git-sync",
+      "--git-cache-dir=/var/cache/casskeeper/git",
+      "--git-webhook-secret-file=/etc/casskeeper/git-webhook/secret",
+    ]);
+  });
+
+  // the Git sync's clones go to a size-limited emptyDir (the root filesystem is read-only); the receiver's
+  // secret is an optional Secret volume, so the install works before anyone creates it
+  it("mounts a git cache emptyDir and the optional receiver secret", () => {
+    const c = installs.default.container;
+    const volumes = installs.default.pod.volumes as Obj[];
+    const mountOf = (path: string) =>
+      (c.volumeMounts as Obj[]).find((m) => path.startsWith(`${m.mountPath}`));
+    const cache = mountOf("/var/cache/casskeeper/git");
+    assert.ok(volumes.find((v) => v.name === cache?.name)?.emptyDir?.sizeLimit);
+    const hook = mountOf("/etc/casskeeper/git-webhook/secret");
+    const secret = volumes.find((v) => v.name === hook?.name)?.secret;
+    assert.equal(secret?.optional, true);
   });
 
   // nothing of cert-manager's is needed

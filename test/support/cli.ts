@@ -14,12 +14,12 @@ export interface CliResult {
 
 export function runCli(
   args: readonly string[],
-  opts: { stdin?: string; cwd?: string } = {},
+  opts: { stdin?: string; cwd?: string; env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
     });
     let stdout = "";
     let stderr = "";

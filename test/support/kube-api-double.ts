@@ -22,19 +22,53 @@
 //   precondition (409), delete (404, DeleteOptions preconditions, finalizers keep the object with a
 //   `deletionTimestamp` until they are removed); the `status` subresource for custom resources (the main
 //   resource ignores status changes, `/status` ignores everything else); `metadata.generation` bumps on
-//   changes outside metadata and status; one cluster-wide, monotonically increasing resourceVersion;
+//   changes outside metadata and status; one cluster-wide, monotonically increasing resourceVersion; a
+//   write that changes nothing (object and field ownership alike) keeps the resourceVersion and sends no
+//   watch event;
+// - server-side apply (PATCH `application/apply-patch+yaml`; JSON or YAML body): `fieldManager` required
+//   (422 Invalid, the real message), `force`, `dryRun=All`; creates the object when absent (201); the body's
+//   apiVersion must be the URL's group/version ("Incorrect version specified in apply patch"), its name the
+//   URL's, no `metadata.managedFields` in it; a `metadata.resourceVersion` in it is a precondition (409);
+//   `force` on a non-apply patch is 422 Invalid;
+// - field management (`metadata.managedFields`, shape as the real server's: manager, operation, apiVersion,
+//   time, fieldsType FieldsV1, fieldsV1 with `f:` keys, subresource; sorted Apply before Update, then by
+//   time and manager): ownership is kept per leaf field path. MAPS ARE GRANULAR (each key of `labels`,
+//   `annotations`, `spec.…` is its own field), LISTS ARE ATOMIC (a list is one leaf, whatever its
+//   `x-kubernetes-list-type`), an empty map is a leaf. Apply records operation "Apply" under its manager
+//   and owns exactly the leaves it sent; create/update/merge/JSON patch record "Update" under the
+//   `fieldManager` parameter or else the user agent's first `/`-separated part (as the real server), own
+//   the leaves they changed, and take them from other managers. Apply without force that changes a leaf
+//   another manager owns is 409 Conflict with the real Status (message `Apply failed with 1 conflict:
+//   conflict with "m" using v1: .spec.x`, `details.causes[]` FieldManagerConflict); the same value is
+//   shared ownership; force takes the leaf over. Leaves the applier owned and no longer sends are removed
+//   unless another manager owns them (maps left empty by that removal are dropped). Removed leaves leave
+//   every manager's set. Metadata the server owns (name, namespace, uid, resourceVersion, generation,
+//   creationTimestamp, deletionTimestamp, managedFields) and apiVersion/kind are never owned. For custom
+//   resources with a status subresource, apply and updates on the main resource own no `status` leaves and
+//   `/status` ones own only `status` leaves (entries with `subresource: status`). A non-empty
+//   `metadata.managedFields` sent in a create/update replaces the stored ones (`[{}]` clears them), as the
+//   real server lets clients reset them;
 // - errors as `Status` bodies with the real server's reasons and messages (NotFound, AlreadyExists,
 //   Conflict, Invalid, Expired, MethodNotAllowed, UnsupportedMediaType, RequestEntityTooLarge, InternalError);
 // - fault injection: drop every watch connection (socket destroyed, or ended cleanly), make open watches go
 //   silent, expire them (ERROR 410 mid-stream), fail the next N requests (optionally of one verb/resource)
 //   with a status, hold requests until released (to line up a race), and a log of every request by verb and
-//   resource so tests can assert "no API call per admission request".
+//   resource (apply is verb "patch", as in the real audit log; `contentType` tells it apart), with whether
+//   it changed anything (`writes()`), so tests can assert "no API call per admission request" or "exactly
+//   one write".
 //
 // WHAT IT DOES NOT MODEL (code that depends on these must be tested against a real cluster, test/e2e/):
 // authentication beyond one token, RBAC and authorization, admission (webhooks, quotas, limit ranges), field
 // validation and OpenAPI schemas (any JSON object is stored), defaulting, pruning of unknown fields,
 // conversion between versions (an object is stored once and served under whichever version is asked, with
-// only `apiVersion` rewritten), server-side apply, managedFields and field managers (until issue #4),
+// only `apiVersion` rewritten; managedFields keep the version they were written with, unconverted),
+// field-management details beyond the above: granular lists (`x-kubernetes-list-type: map|set` items,
+// `k:`/`v:`/`i:` keys are read as "the whole list"), `.` self-markers on maps (written only for a map that
+// is itself a leaf and has children; ignored when read), ownership of parent maps, `x-kubernetes-map-type:
+// atomic`, null values in an applied object (dropped, not "explicitly unset"), the per-version comparison
+// of conflicts, time updates exactly as the real server does them (here: the writer's entry gets the
+// current time whenever its write changed the object or its set), manager-name validation beyond
+// "required for apply", kind checks of apply bodies (the messages for a wrong kind are the double's own),
 // strategic merge patch (415 here; the real server accepts it for built-in types), protobuf, tables, CBOR,
 // `resourceVersionMatch` and list consistency across `continue` pages (each page reads the current state),
 // watch caches lagging behind etcd, periodic bookmarks (only on `bookmark()`), `sendInitialEvents`,
@@ -46,6 +80,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
+import { parse as parseYaml } from "yaml";
 
 // ---------------------------------------------------------------------------------------------------------
 // Resources
@@ -163,6 +198,21 @@ export interface RequestRecord {
   readonly subresource?: string | undefined;
   readonly method: string;
   readonly path: string;
+  /** The request's media type without parameters (`application/apply-patch+yaml` for apply), if it had one. */
+  readonly contentType?: string | undefined;
+  /** The `fieldManager` query parameter, if any. */
+  readonly fieldManager?: string | undefined;
+  readonly dryRun: boolean;
+  /** The request changed stored state (a new resourceVersion); false for no-ops, dry runs, reads, failures. */
+  readonly wrote: boolean;
+}
+
+/** Who wrote a set of fields, as in a `metadata.managedFields` entry. */
+export interface PutOptions {
+  /** Record the write under this manager (default: ownership unchanged, except removed fields leave it). */
+  readonly manager?: string;
+  /** "Update" (default) owns what changed; "Apply" owns every field of the object, taking them over. */
+  readonly operation?: "Apply" | "Update";
 }
 
 export interface FailRule {
@@ -185,8 +235,12 @@ export interface KubeApiDoubleOptions {
 }
 
 export interface ObjectStore {
-  /** Create or replace (status included) as an administrator would, emitting the watch event. Returns the stored copy. */
-  put(obj: Obj): Obj;
+  /**
+   * Create or replace (status included) as an administrator would, emitting the watch event. Returns the
+   * stored copy. Field ownership: `metadata.managedFields` in `obj` when given (decoded as the server
+   * would), else as `opts` says.
+   */
+  put(obj: Obj, opts?: PutOptions): Obj;
   /** The stored object (a copy), if any. `apiVersion` chooses the resource (`v1`, `db.orange.com/v1alpha1`). */
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined;
   /** Remove at once (finalizers ignored), emitting DELETED. False when absent. */
@@ -207,6 +261,11 @@ export interface KubeApiDouble {
   readonly requests: readonly RequestRecord[];
   /** How many requests matched a verb and optionally a resource (`secrets`, `cassandrabackups.db.orange.com`). */
   count(verb: string, resource?: string): number;
+  /**
+   * How many requests changed stored state (a new resourceVersion), optionally of one resource; no-op
+   * writes, dry runs and failed requests do not count.
+   */
+  writes(resource?: string): number;
   /** Forget the request log. */
   resetCounts(): void;
   /** Forget the event history: watches from a resourceVersion before the current one get 410 Expired. */
@@ -221,6 +280,8 @@ export interface KubeApiDouble {
   silenceWatches(): void;
   /** Fail the next `count` requests (of a verb / resource when given) with `status` and a Status body. */
   failNext(count: number, opts?: { status?: number; verb?: string; resource?: string }): void;
+  /** Forget every pending `failNext` rule. */
+  clearFaults(): void;
   /** Hold matching requests until `release()` (to line up a race deterministically); `waiting()` counts them. */
   hold(verb: string, resource?: string): { waiting(): number; release(): void };
   /** Serve or withdraw a group (`db.orange.com`) or one resource (`cassandraclusters.db.orange.com`). */
@@ -235,8 +296,25 @@ export interface KubeApiDouble {
 
 interface Stored {
   readonly def: ResourceDef;
+  /** The object, `metadata.managedFields` rendered from `managed`. */
   obj: Obj;
+  managed: ManagedEntry[];
 }
+
+/** One managedFields entry: a manager's set of owned leaf paths (each a JSON array of segments). */
+interface ManagedEntry {
+  readonly manager: string;
+  readonly operation: "Apply" | "Update";
+  readonly apiVersion: string;
+  /** "" for the main resource. */
+  readonly subresource: string;
+  readonly time: string | undefined;
+  readonly fields: ReadonlySet<string>;
+}
+
+type ManagerId = Omit<ManagedEntry, "time" | "fields">;
+
+type MutableRecord = { -readonly [K in keyof RequestRecord]: RequestRecord[K] };
 
 interface HistoryEvent {
   readonly rv: number;
@@ -345,7 +423,13 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
   }
 
   // Writes shared by the HTTP verbs and the test-facing store.
-  function createObj(def: ResourceDef, ns: string | undefined, body: Obj, dryRun: boolean): Obj {
+  function createObj(
+    def: ResourceDef,
+    ns: string | undefined,
+    body: Obj,
+    dryRun: boolean,
+    who: ManagerId | undefined,
+  ): Obj {
     const m = { ...meta(body) };
     if ((m.name === undefined || m.name === "") && typeof m.generateName === "string") {
       m.name = `${m.generateName}${randomUUID().slice(0, 5)}`;
@@ -391,12 +475,16 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
     }
     const obj: Obj = { ...clone(body), metadata: m };
     m.uid = randomUUID();
-    m.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    m.creationTimestamp = nowSeconds();
     m.generation = 1;
     delete m.deletionTimestamp;
+    const sent = decodeManaged(m.managedFields);
+    delete m.managedFields;
+    const managed = who === undefined ? (sent ?? []) : own(sent ?? [], {}, obj, who);
+    setManaged(m, managed);
     if (dryRun) return { ...obj, metadata: { ...m, resourceVersion: String(rv) } };
     m.resourceVersion = nextRv();
-    store.set(k, { def, obj });
+    store.set(k, { def, obj, managed });
     emit("ADDED", def, obj);
     return clone(obj);
   }
@@ -408,6 +496,7 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
     body: Obj,
     sub: string | undefined,
     dryRun: boolean,
+    who: ManagerId | undefined,
   ): Obj {
     const k = storeKey(def, ns, name);
     const cur = store.get(k);
@@ -444,11 +533,37 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       if (om[f] === undefined) delete nm[f];
       else nm[f] = om[f];
     }
+    // managedFields sent on the main resource replace the stored ones (how clients reset them); else kept.
+    const sent = sub === undefined ? decodeManaged(nm.managedFields) : undefined;
+    delete nm.managedFields;
     next.metadata = nm;
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
     if (!sameOutside(old, next)) nm.generation = Number(om.generation ?? 1) + 1;
-    if (JSON.stringify(withoutRv(old)) === JSON.stringify(withoutRv(next))) return clone(old); // no-op keeps the rv
+    const base = sent ?? cur.managed;
+    const managed = own(base, old, next, who);
+    return commit(def, k, cur, next, managed, dryRun);
+  }
+
+  /** Stores `next` over `cur` unless nothing changed (object and ownership): a no-op keeps the rv. */
+  function commit(
+    def: ResourceDef,
+    k: string,
+    cur: Stored,
+    next: Obj,
+    managed: ManagedEntry[],
+    dryRun: boolean,
+  ): Obj {
+    const old = cur.obj;
+    const nm = meta(next);
+    const om = meta(old);
+    if (
+      JSON.stringify(withoutRv(old)) === JSON.stringify(withoutRv(next)) &&
+      sameOwnership(cur.managed, managed)
+    ) {
+      return clone(old);
+    }
+    setManaged(nm, managed);
     if (dryRun) return { ...next, metadata: { ...nm, resourceVersion: om.resourceVersion } };
     nm.resourceVersion = nextRv();
     if (nm.deletionTimestamp !== undefined && !hasFinalizers(next)) {
@@ -457,8 +572,121 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       return clone(next);
     }
     cur.obj = next;
+    cur.managed = managed;
     emit("MODIFIED", def, next);
     return clone(next);
+  }
+
+  /**
+   * Server-side apply of `body` (already checked against the URL) by `manager`. Returns the result and
+   * whether it created the object. Throws 409 with the real conflict Status when another manager owns a
+   * leaf this apply would change and `force` is false.
+   */
+  function applyObj(
+    def: ResourceDef,
+    version: string,
+    ns: string | undefined,
+    name: string,
+    body: Obj,
+    manager: string,
+    force: boolean,
+    sub: string | undefined,
+    dryRun: boolean,
+  ): { obj: Obj; created: boolean } {
+    const k = storeKey(def, ns, name);
+    const cur = store.get(k);
+    if (cur === undefined && sub !== undefined)
+      throw new HttpError(404, "NotFound", `${qualified(def)} "${name}" not found`, details(def, name));
+    const bm = meta(body);
+    if (
+      cur !== undefined &&
+      bm.resourceVersion !== undefined &&
+      bm.resourceVersion !== "" &&
+      bm.resourceVersion !== meta(cur.obj).resourceVersion
+    ) {
+      throw conflict(def, name);
+    }
+    const who: ManagerId = {
+      manager,
+      operation: "Apply",
+      apiVersion: apiVersionOf(def, version),
+      subresource: sub ?? "",
+    };
+    // What this apply may touch: the main resource of a CR with a status subresource ignores status,
+    // `/status` ignores everything but status.
+    const config = dropNulls(clone(body)) as Obj;
+    if (sub === "status") {
+      for (const f of Object.keys(config)) if (f !== "status" && f !== "metadata") delete config[f];
+      config.metadata = {};
+    } else if (def.statusSubresource) {
+      delete config.status;
+    }
+    const live: Obj =
+      cur === undefined
+        ? { apiVersion: apiVersionOf(def, version), kind: def.kind, metadata: {} }
+        : clone(cur.obj);
+    delete meta(live).managedFields;
+    const mine = leafMap(config);
+    const merged = mergeApply(live, config) as Obj;
+    const managed = cur?.managed ?? [];
+    const last = managed.find((e) => sameManager(e, who));
+    // Prune what this manager applied last time and not now, unless someone else owns it. A path it owned
+    // that is a map now (an empty map it applied, since filled by others) loses only its unowned leaves.
+    const ownedByOthers = (p: string) => managed.some((e) => e !== last && e.fields.has(p));
+    for (const p of last?.fields ?? []) {
+      if (mine.has(p) || ownedByOthers(p)) continue;
+      const prefix = p.slice(0, -1);
+      const under = [...leafMap(merged).keys()].filter((l) => l === p || l.startsWith(`${prefix},`));
+      for (const l of under) {
+        if (!mine.has(l) && !ownedByOthers(l)) removePath(merged, JSON.parse(l) as string[]);
+      }
+    }
+    // Read-only metadata stays the server's.
+    const lm = meta(live);
+    const mm = meta(merged);
+    for (const f of READ_ONLY_META) {
+      if (lm[f] === undefined) delete mm[f];
+      else mm[f] = lm[f];
+    }
+    mm.name = name;
+    if (ns !== undefined) mm.namespace = ns;
+    else delete mm.namespace;
+    merged.apiVersion = live.apiVersion;
+    merged.kind = def.kind;
+    const { changed, removed } = diffLeaves(live, merged);
+    const conflicts: { entry: ManagedEntry; path: string }[] = [];
+    for (const e of managed) {
+      if (sameManager(e, who)) continue;
+      for (const p of changed) if (e.fields.has(p)) conflicts.push({ entry: e, path: p });
+    }
+    if (conflicts.length > 0 && !force) throw applyConflict(conflicts);
+    const time = nowSeconds();
+    const next: ManagedEntry[] = [];
+    for (const e of managed) {
+      if (sameManager(e, who)) continue;
+      const fields = new Set([...e.fields].filter((p) => !changed.has(p) && !removed.has(p)));
+      if (fields.size > 0) next.push({ ...e, fields });
+    }
+    const mineNow = new Set([...mine.keys()]);
+    if (mineNow.size > 0) {
+      const same =
+        last !== undefined && sameSet(last.fields, mineNow) && changed.size === 0 && removed.size === 0;
+      next.push({ ...who, time: same ? last.time : time, fields: mineNow });
+    }
+    if (cur === undefined) {
+      mm.uid = randomUUID();
+      mm.creationTimestamp = time;
+      mm.generation = 1;
+      setManaged(mm, next);
+      if (dryRun)
+        return { obj: { ...merged, metadata: { ...mm, resourceVersion: String(rv) } }, created: true };
+      mm.resourceVersion = nextRv();
+      store.set(k, { def, obj: merged, managed: next });
+      emit("ADDED", def, merged);
+      return { obj: clone(merged), created: true };
+    }
+    if (!sameOutside(live, merged)) mm.generation = Number(lm.generation ?? 1) + 1;
+    return { obj: commit(def, k, cur, merged, next, dryRun), created: false };
   }
 
   function deleteObj(
@@ -515,6 +743,7 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
     patch: unknown,
     sub: string | undefined,
     dryRun: boolean,
+    who: ManagerId,
   ): Obj {
     const cur = store.get(storeKey(def, ns, name));
     if (cur === undefined)
@@ -534,28 +763,25 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       } catch (e) {
         throw new HttpError(422, "Invalid", (e as Error).message);
       }
-    } else if (contentType === "application/apply-patch+yaml") {
-      throw new HttpError(
-        415,
-        "UnsupportedMediaType",
-        "server-side apply is not modeled by the API double (issue #4)",
-      );
     } else {
       throw new HttpError(
         415,
         "UnsupportedMediaType",
-        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`,
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
       );
     }
     if (!isObj(patched)) throw new HttpError(422, "Invalid", "the patched object is not an object");
     // A resourceVersion in the result is a precondition, as for an update.
     const pm = meta(patched as Obj);
     if (pm.resourceVersion === undefined) pm.resourceVersion = meta(cur.obj).resourceVersion;
-    return updateObj(def, ns, name, patched as Obj, sub, dryRun);
+    // The stored managedFields came along in the patched copy: they are not a reset.
+    if (JSON.stringify(pm.managedFields) === JSON.stringify(meta(cur.obj).managedFields))
+      delete pm.managedFields;
+    return updateObj(def, ns, name, patched as Obj, sub, dryRun, who);
   }
 
   const objects: ObjectStore = {
-    put(obj) {
+    put(obj, opts = {}) {
       const def = findDef(String(obj.apiVersion), String(obj.kind));
       const m = meta(obj);
       const ns = def.namespaced ? String(m.namespace ?? "default") : undefined;
@@ -563,6 +789,15 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       const body = clone(obj);
       const bm = meta(body);
       delete bm.resourceVersion;
+      const who: ManagerId | undefined =
+        opts.manager === undefined
+          ? undefined
+          : {
+              manager: opts.manager,
+              operation: opts.operation ?? "Update",
+              apiVersion: String(obj.apiVersion),
+              subresource: "",
+            };
       if (store.has(storeKey(def, ns, name))) {
         // Administrator write: both the main resource and status, unconditional.
         const cur = store.get(storeKey(def, ns, name)) as Stored;
@@ -572,13 +807,18 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
         for (const f of ["uid", "creationTimestamp"]) nm[f] = om[f];
         nm.namespace = om.namespace;
         nm.generation = sameOutside(cur.obj, next) ? om.generation : Number(om.generation ?? 1) + 1;
-        nm.resourceVersion = nextRv();
         if (nm.namespace === undefined) delete nm.namespace;
+        const sent = decodeManaged(nm.managedFields);
+        delete nm.managedFields;
+        const managed = own(sent ?? cur.managed, cur.obj, next, who);
+        setManaged(nm, managed);
+        nm.resourceVersion = nextRv();
         cur.obj = next;
+        cur.managed = managed;
         emit("MODIFIED", def, next);
         return clone(next);
       }
-      return createObj(def, ns, body, false);
+      return createObj(def, ns, body, false, who);
     },
     get(apiVersion, kind, namespace, name) {
       const def = findDef(apiVersion, kind);
@@ -643,7 +883,8 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
           ? verbOf(method, route.name !== undefined, isWatch)
           : method.toLowerCase();
     const resource = route.kind === "resource" ? route.resource : "";
-    requests.push({
+    const contentType = req.headers["content-type"]?.split(";")[0]?.trim();
+    const rec: MutableRecord = {
       verb,
       resource,
       namespace: route.kind === "resource" ? route.namespace : undefined,
@@ -651,7 +892,12 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       subresource: route.kind === "resource" ? route.sub : undefined,
       method,
       path: url.pathname,
-    });
+      contentType,
+      fieldManager: query.get("fieldManager") ?? undefined,
+      dryRun: query.get("dryRun") === "All",
+      wrote: false,
+    };
+    requests.push(rec);
 
     if (req.headers.authorization !== `Bearer ${token}`) {
       await drain(req);
@@ -691,6 +937,24 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
     if (route.sub !== undefined && !(route.sub === "status" && def.statusSubresource)) throw notFoundPath();
     const dryRun = query.get("dryRun") === "All";
     const ns = route.namespace;
+    // Update-type writes are recorded under `fieldManager`, else the user agent's product name.
+    const updater: ManagerId = {
+      manager: (
+        query.get("fieldManager") ||
+        String(req.headers["user-agent"] ?? "").split("/")[0] ||
+        "unknown"
+      ).slice(0, 128),
+      operation: "Update",
+      apiVersion: apiVersionOf(def, route.version),
+      subresource: route.sub ?? "",
+    };
+    /** Runs a synchronous write and notes whether it changed stored state. */
+    const write = <T>(fn: () => T): T => {
+      const before = rv;
+      const out = fn();
+      rec.wrote = rv !== before;
+      return out;
+    };
 
     switch (verb) {
       case "get": {
@@ -714,33 +978,45 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
         return;
       case "create": {
         const body = await readJson(req);
-        sendJson(res, 201, served_(createObj(def, ns, body, dryRun), def, route.version));
+        const out = write(() => createObj(def, ns, body, dryRun, updater));
+        sendJson(res, 201, served_(out, def, route.version));
         return;
       }
       case "update": {
         const body = await readJson(req);
-        sendJson(
-          res,
-          200,
-          served_(updateObj(def, ns, route.name ?? "", body, route.sub, dryRun), def, route.version),
-        );
+        const out = write(() => updateObj(def, ns, route.name ?? "", body, route.sub, dryRun, updater));
+        sendJson(res, 200, served_(out, def, route.version));
         return;
       }
       case "patch": {
-        const ct = (req.headers["content-type"] ?? "").split(";")[0]?.trim() ?? "";
+        const name = route.name ?? "";
+        if (contentType === APPLY) {
+          const raw = await readBody(req);
+          const manager = query.get("fieldManager") ?? "";
+          if (manager === "")
+            throw patchOptionsInvalid("fieldManager", "Required", "is required for apply patch");
+          const body = parseApplyBody(raw);
+          checkApplyBody(body, def, route.version, ns, name);
+          const force = query.get("force") === "true";
+          const out = write(() =>
+            applyObj(def, route.version, ns, name, body, manager, force, route.sub, dryRun),
+          );
+          sendJson(res, out.created ? 201 : 200, served_(out.obj, def, route.version));
+          return;
+        }
         const body = await readJsonAny(req);
-        const out = patchObj(def, ns, route.name ?? "", ct, body, route.sub, dryRun);
+        if (query.has("force")) {
+          throw patchOptionsInvalid("force", "Forbidden", "may not be specified for non-apply patch");
+        }
+        const out = write(() => patchObj(def, ns, name, contentType ?? "", body, route.sub, dryRun, updater));
         sendJson(res, 200, served_(out, def, route.version));
         return;
       }
       case "delete": {
         const raw = await readBody(req);
         const options = raw.length === 0 ? {} : parseObj(raw);
-        sendJson(
-          res,
-          200,
-          served_(deleteObj(def, ns, route.name ?? "", options, dryRun), def, route.version),
-        );
+        const out = write(() => deleteObj(def, ns, route.name ?? "", options, dryRun));
+        sendJson(res, 200, served_(out, def, route.version));
         return;
       }
       default:
@@ -937,6 +1213,9 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
       return requests.filter((r) => r.verb === verb && (resource === undefined || r.resource === resource))
         .length;
     },
+    writes(resource) {
+      return requests.filter((r) => r.wrote && (resource === undefined || r.resource === resource)).length;
+    },
     resetCounts() {
       requests.length = 0;
     },
@@ -979,6 +1258,9 @@ export async function startKubeApiDouble(opts: KubeApiDoubleOptions = {}): Promi
     },
     failNext(count, o = {}) {
       failRules.push({ count, status: o.status ?? 500, verb: o.verb, resource: o.resource });
+    },
+    clearFaults() {
+      failRules.length = 0;
     },
     hold(verb, resource) {
       const h = { verb, resource, held: [] as (() => void)[], released: false };
@@ -1256,6 +1538,366 @@ function removeAt(doc: unknown, path: string[]): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Server-side apply and field management
+
+const APPLY = "application/apply-patch+yaml";
+
+/** Metadata the server owns: never in a manager's set (the real server's stripMeta set, plus deletion). */
+const SERVER_META = new Set([
+  "name",
+  "namespace",
+  "creationTimestamp",
+  "selfLink",
+  "uid",
+  "generation",
+  "managedFields",
+  "resourceVersion",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+]);
+
+/** Metadata an apply cannot change: taken from the stored object. */
+const READ_ONLY_META = [
+  "uid",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "generation",
+  "resourceVersion",
+  "selfLink",
+];
+
+function nowSeconds(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** A 422 on the PatchOptions, as `ValidatePatchOptions` answers (k8s.io/apiserver handlers/patch.go). */
+function patchOptionsInvalid(field: string, type: "Required" | "Forbidden", detail: string): HttpError {
+  const message = `${type === "Required" ? "Required value" : "Forbidden"}: ${detail}`;
+  return new HttpError(422, "Invalid", `PatchOptions.meta.k8s.io "" is invalid: ${field}: ${message}`, {
+    group: "meta.k8s.io",
+    kind: "PatchOptions",
+    causes: [{ reason: `FieldValue${type}`, message, field }],
+  });
+}
+
+/** The apply body: YAML, of which JSON is a subset (client-node sends JSON). */
+function parseApplyBody(raw: Buffer): Obj {
+  const text = raw.toString("utf8");
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    try {
+      v = parseYaml(text, { maxAliasCount: 100 });
+    } catch (e) {
+      throw new HttpError(400, "BadRequest", `error decoding YAML: ${(e as Error).message}`);
+    }
+  }
+  if (!isObj(v)) throw new HttpError(400, "BadRequest", "error decoding YAML: the body is not an object");
+  return v as Obj;
+}
+
+function checkApplyBody(
+  body: Obj,
+  def: ResourceDef,
+  version: string,
+  ns: string | undefined,
+  name: string,
+): void {
+  const gv = apiVersionOf(def, version);
+  if (body.apiVersion !== gv) {
+    throw new HttpError(
+      400,
+      "BadRequest",
+      `Incorrect version specified in apply patch. Specified patch version: ${String(body.apiVersion ?? "")}, expected: ${gv}`,
+    );
+  }
+  if (body.kind !== def.kind) {
+    throw new HttpError(
+      400,
+      "BadRequest",
+      `the kind of the apply patch (${String(body.kind ?? "")}) does not match the kind of the resource (${def.kind})`,
+    );
+  }
+  const m = isObj(body.metadata) ? body.metadata : {};
+  if (m.managedFields !== undefined)
+    throw new HttpError(400, "BadRequest", "metadata.managedFields must be nil");
+  if (m.name !== name) {
+    throw new HttpError(
+      400,
+      "BadRequest",
+      `the name of the object (${String(m.name ?? "")}) does not match the name on the URL (${name})`,
+    );
+  }
+  if (def.namespaced && m.namespace !== undefined && m.namespace !== ns) {
+    throw new HttpError(
+      400,
+      "BadRequest",
+      "the namespace of the provided object does not match the namespace sent on the request",
+    );
+  }
+}
+
+/** Every leaf of an object a manager can own, keyed by its path (a JSON array), with its value's JSON. */
+function leafMap(o: Obj): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (path: string[], v: unknown): void => {
+    if (v === undefined) return;
+    if (isObj(v) && Object.keys(v).length > 0) {
+      for (const [k, c] of Object.entries(v)) walk([...path, k], c);
+      return;
+    }
+    out.set(JSON.stringify(path), JSON.stringify(canonical(v)));
+  };
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "apiVersion" || k === "kind") continue;
+    if (k === "metadata" && isObj(v)) {
+      for (const [mk, mv] of Object.entries(v)) if (!SERVER_META.has(mk)) walk([k, mk], mv);
+      continue;
+    }
+    walk([k], v);
+  }
+  return out;
+}
+
+function diffLeaves(before: Obj, after: Obj): { changed: Set<string>; removed: Set<string> } {
+  const a = leafMap(before);
+  const b = leafMap(after);
+  const changed = new Set<string>();
+  for (const [p, v] of b) if (a.get(p) !== v) changed.add(p);
+  const removed = new Set<string>();
+  for (const p of a.keys()) if (!b.has(p)) removed.add(p);
+  return { changed, removed };
+}
+
+/** Apply's merge: maps merge key by key, anything else (scalars, lists) is replaced. */
+function mergeApply(live: unknown, cfg: unknown): unknown {
+  if (isObj(cfg) && isObj(live)) {
+    const out: Record<string, unknown> = { ...live };
+    for (const [k, v] of Object.entries(cfg)) out[k] = mergeApply(live[k], v);
+    return out;
+  }
+  return clone(cfg);
+}
+
+function dropNulls(v: unknown): unknown {
+  if (!isObj(v)) return v;
+  for (const [k, c] of Object.entries(v)) {
+    if (c === null) delete v[k];
+    else dropNulls(c);
+  }
+  return v;
+}
+
+/** Removes a leaf, then the maps its removal left empty (never `metadata` itself). */
+function removePath(root: Obj, segs: string[]): void {
+  const chain: Record<string, unknown>[] = [root];
+  let node: unknown = root;
+  for (const seg of segs.slice(0, -1)) {
+    node = isObj(node) ? node[seg] : undefined;
+    if (!isObj(node)) return;
+    chain.push(node);
+  }
+  delete (chain[chain.length - 1] as Record<string, unknown>)[segs[segs.length - 1] as string];
+  for (let i = chain.length - 1; i >= 1; i--) {
+    if (Object.keys(chain[i] as object).length > 0) break;
+    if (i === 1 && segs[0] === "metadata") break;
+    delete (chain[i - 1] as Record<string, unknown>)[segs[i - 1] as string];
+  }
+}
+
+function sameManager(a: ManagerId, b: ManagerId): boolean {
+  return (
+    a.manager === b.manager &&
+    a.operation === b.operation &&
+    a.subresource === b.subresource &&
+    (a.operation === "Apply" || a.apiVersion === b.apiVersion)
+  );
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((p) => b.has(p));
+}
+
+/** Same entries and sets, times aside. */
+function sameOwnership(a: readonly ManagedEntry[], b: readonly ManagedEntry[]): boolean {
+  const key = (l: readonly ManagedEntry[]) =>
+    l
+      .map((e) => JSON.stringify([e.manager, e.operation, e.apiVersion, e.subresource, [...e.fields].sort()]))
+      .sort()
+      .join("\n");
+  return key(a) === key(b);
+}
+
+/**
+ * Ownership after a write from `before` to `after`: removed leaves leave every set; the writer takes the
+ * leaves it changed from everyone else (an Update cannot conflict) — an "Apply" writer (the test store's
+ * `put`) takes every leaf of the object.
+ */
+function own(
+  managed: readonly ManagedEntry[],
+  before: Obj,
+  after: Obj,
+  who: ManagerId | undefined,
+): ManagedEntry[] {
+  const { changed, removed } = diffLeaves(before, after);
+  const taken = who?.operation === "Apply" ? new Set(leafMap(after).keys()) : changed;
+  const out: ManagedEntry[] = [];
+  let mine: ManagedEntry | undefined;
+  for (const e of managed) {
+    if (who !== undefined && sameManager(e, who)) {
+      mine = e;
+      continue;
+    }
+    const fields = new Set(
+      [...e.fields].filter((p) => !removed.has(p) && !(who !== undefined && taken.has(p))),
+    );
+    if (fields.size > 0) out.push({ ...e, fields });
+  }
+  if (who !== undefined) {
+    const fields =
+      who.operation === "Apply"
+        ? new Set(taken)
+        : new Set([...(mine?.fields ?? []), ...taken].filter((p) => !removed.has(p)));
+    const time = taken.size > 0 || mine === undefined ? nowSeconds() : mine.time;
+    if (fields.size > 0) out.push({ ...who, time, fields });
+  }
+  return out;
+}
+
+function setManaged(m: Record<string, unknown>, managed: readonly ManagedEntry[]): void {
+  delete m.managedFields;
+  if (managed.length === 0) return;
+  m.managedFields = [...managed]
+    .sort(
+      (a, b) =>
+        compareKey(a.operation, b.operation) ||
+        compareKey(a.time ?? "", b.time ?? "") ||
+        compareKey(a.manager, b.manager) ||
+        compareKey(a.apiVersion, b.apiVersion) ||
+        compareKey(a.subresource, b.subresource),
+    )
+    .map((e) => ({
+      manager: e.manager,
+      operation: e.operation,
+      apiVersion: e.apiVersion,
+      ...(e.time === undefined ? {} : { time: e.time }),
+      fieldsType: "FieldsV1",
+      fieldsV1: toFieldsV1(e.fields),
+      ...(e.subresource === "" ? {} : { subresource: e.subresource }),
+    }));
+}
+
+/** FieldsV1: nested `f:<field>` keys, `{}` at a leaf, `.` when a node is itself owned and has children. */
+function toFieldsV1(fields: ReadonlySet<string>): Record<string, unknown> {
+  interface Node {
+    self: boolean;
+    kids: Map<string, Node>;
+  }
+  const root: Node = { self: false, kids: new Map() };
+  for (const p of fields) {
+    let node = root;
+    for (const seg of JSON.parse(p) as string[]) {
+      let next = node.kids.get(seg);
+      if (next === undefined) {
+        next = { self: false, kids: new Map() };
+        node.kids.set(seg, next);
+      }
+      node = next;
+    }
+    node.self = true;
+  }
+  const render = (n: Node): Record<string, unknown> => {
+    const out: Record<string, unknown> = n.self && n.kids.size > 0 ? { ".": {} } : {};
+    for (const k of [...n.kids.keys()].sort()) out[`f:${k}`] = render(n.kids.get(k) as Node);
+    return out;
+  };
+  return render(root);
+}
+
+/**
+ * `metadata.managedFields` as sent by a client or a test; undefined when absent or empty (keep the stored
+ * ones). Entries left with no fields are dropped (`[{}]` clears). `.` markers are ignored; list items
+ * (`k:`, `v:`, `i:`) are read as the whole list.
+ */
+function decodeManaged(v: unknown): ManagedEntry[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  const out: ManagedEntry[] = [];
+  for (const e of v) {
+    if (!isObj(e)) continue;
+    const fields = new Set<string>();
+    fromFieldsV1(e.fieldsV1, [], fields);
+    if (fields.size === 0) continue;
+    out.push({
+      manager: String(e.manager ?? ""),
+      operation: e.operation === "Apply" ? "Apply" : "Update",
+      apiVersion: String(e.apiVersion ?? ""),
+      subresource: String(e.subresource ?? ""),
+      time: typeof e.time === "string" ? e.time : undefined,
+      fields,
+    });
+  }
+  return out;
+}
+
+function fromFieldsV1(node: unknown, prefix: string[], out: Set<string>): void {
+  if (!isObj(node)) return;
+  for (const [k, child] of Object.entries(node)) {
+    if (!k.startsWith("f:")) continue;
+    const p = [...prefix, k.slice(2)];
+    if (isObj(child) && Object.keys(child).some((c) => c.startsWith("f:"))) fromFieldsV1(child, p, out);
+    else out.add(JSON.stringify(p));
+  }
+}
+
+/** fieldpath's `Path.String()`: `.metadata.labels.app`. */
+function pathString(p: string): string {
+  return (JSON.parse(p) as string[]).map((s) => `.${s}`).join("");
+}
+
+/** As apimachinery's managedfields/internal/conflict.go `printManager`. */
+function printManager(e: ManagerId): string {
+  const sub = e.subresource === "" ? "" : ` with subresource ${JSON.stringify(e.subresource)}`;
+  const using = e.operation === "Update" ? ` using ${e.apiVersion}` : "";
+  return `${JSON.stringify(e.manager)}${sub}${using}`;
+}
+
+/** The real server's apply conflict: NewConflictError / getConflictMessage (managedfields/internal/conflict.go). */
+function applyConflict(list: readonly { entry: ManagedEntry; path: string }[]): HttpError {
+  const ident = (e: ManagerId) =>
+    JSON.stringify({
+      manager: e.manager,
+      operation: e.operation,
+      ...(e.operation === "Update" ? { apiVersion: e.apiVersion } : {}),
+      ...(e.subresource === "" ? {} : { subresource: e.subresource }),
+    });
+  const sorted = [...list].sort(
+    (a, b) => compareKey(ident(a.entry), ident(b.entry)) || compareKey(a.path, b.path),
+  );
+  const causes = sorted.map((c) => ({
+    reason: "FieldManagerConflict",
+    message: `conflict with ${printManager(c.entry)}`,
+    field: pathString(c.path),
+  }));
+  let message: string;
+  const first = sorted[0] as { entry: ManagedEntry; path: string };
+  if (sorted.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${printManager(first.entry)}: ${pathString(first.path)}`;
+  } else {
+    const lines: string[] = [];
+    let last = "";
+    for (const c of sorted) {
+      if (ident(c.entry) !== last) lines.push(`conflicts with ${printManager(c.entry)}:`);
+      last = ident(c.entry);
+      lines.push(`- ${pathString(c.path)}`);
+    }
+    message = `Apply failed with ${sorted.length} conflicts: ${lines.join("\n")}`;
+  }
+  return new HttpError(409, "Conflict", message, { causes });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Helpers
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -1285,6 +1927,7 @@ function canonical(v: unknown): unknown {
 function withoutRv(o: Obj): unknown {
   const c = clone(o);
   delete meta(c).resourceVersion;
+  delete meta(c).managedFields;
   return canonical(c);
 }
 
