@@ -422,6 +422,11 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
     }
   }
 
+  function idle(): Promise<void> {
+    if (running.size === 0 && queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
   function jittered(ms: number): number {
     return Math.round(ms * (0.9 + random() * 0.2));
   }
@@ -468,16 +473,13 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
       return n;
     },
     ready: () => watch.listed(),
-    idle() {
-      if (running.size === 0 && queue.length === 0) return Promise.resolve();
-      return new Promise((resolve) => idleWaiters.push(resolve));
-    },
+    idle,
     async stop() {
       stopped = true;
       leading = undefined;
       for (const key of [...pollTimers.keys()]) cancelPoll(key);
       watch.stop();
-      await this.idle();
+      await idle();
     },
   };
 }
