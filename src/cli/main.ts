@@ -31,6 +31,7 @@ Usage:
   casskeeper serve (--tls-cert FILE --tls-key FILE | --self-managed-tls | --local)
                    [--world FILE... | --kube] [--host ADDR] [--port N] [--namespace NS]
                    [--log-level fatal|error|warn|info|debug|trace|silent]
+                   [--git-sync [--git-cache-dir DIR] [--git-webhook-secret-file FILE]]
   casskeeper demo
   casskeeper help | --help
   casskeeper version | --version

@@ -1,6 +1,7 @@
 // `casskeeper serve --git-sync`: the Git sync's parts wired together — the sources' watch in every replica,
 // leader election on a Lease so only one replica syncs, isomorphic-git with a cache directory, the cluster
-// port, Events and metrics.
+// port, Events and metrics. A new leader syncs only once the world cache has listed: the sync validates
+// against the same world as the webhook.
 
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -50,9 +51,10 @@ export async function startGitSyncForServe(
     { namespace: opts.namespace, name: LEADER_LEASE, identity, logger: opts.logger },
     {
       onStartedLeading(signal) {
-        leadership = new AbortController();
-        signal.addEventListener("abort", () => leadership?.abort(), { once: true });
-        controller.lead(leadership.signal);
+        const mine = new AbortController();
+        leadership = mine;
+        signal.addEventListener("abort", () => mine.abort(), { once: true });
+        whenWorldKnown(opts.world, mine.signal, opts.logger, () => controller.lead(mine.signal));
       },
       onStoppedLeading() {
         leadership?.abort();
@@ -68,4 +70,36 @@ export async function startGitSyncForServe(
       await events.flush();
     },
   };
+}
+
+/** How often a new leader looks whether the world cache has listed, before its first sync. */
+const WORLD_POLL_MS = 200;
+
+/**
+ * Calls `then` once the world is known (the cache listed Secrets, CassandraClusters and CassandraBackups),
+ * unless `signal` aborts first. A sync validates against the world as the webhook does; before the first list
+ * the world is unknown and its checks would be skipped, so a revision naming a missing Secret would be applied
+ * and then kept (a revision that did not move is not validated again).
+ */
+function whenWorldKnown(
+  world: () => WorldSnapshot,
+  signal: AbortSignal,
+  logger: Logger,
+  then: () => void,
+): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cancel = () => clearTimeout(timer);
+  const check = () => {
+    timer = undefined;
+    if (signal.aborted) return;
+    if (world().known) {
+      signal.removeEventListener("abort", cancel);
+      then();
+      return;
+    }
+    timer = setTimeout(check, WORLD_POLL_MS);
+  };
+  if (!world().known) logger.info({}, "git sync: waiting for the world cache to list before the first sync");
+  signal.addEventListener("abort", cancel, { once: true });
+  check();
 }
