@@ -17,7 +17,14 @@ interface BenchOutput {
   targets: { metric: string; op: "<=" | ">="; value: number; met?: boolean }[];
 }
 
-const benches = ["validate-documents.ts", "schedule-next.ts", "webhook.ts", "git-fetch.ts", "git-sync.ts"];
+const benches = [
+  "validate-documents.ts",
+  "schedule-next.ts",
+  "webhook.ts",
+  "git-fetch.ts",
+  "git-sync.ts",
+  "scheduler.ts",
+];
 const results: BenchOutput[] = [];
 for (const file of benches) {
   const { stdout } = await run(process.execPath, ["--expose-gc", here(file)], {

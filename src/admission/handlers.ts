@@ -147,10 +147,15 @@ function validate(request: AdmissionRequest, ctx: AdmissionContext, progress: Pr
     // Finalizer removal and the like during a deletion: nothing to judge any more.
     if (deleting(obj) || deleting(old)) return done(allowed());
     if (isRecord(old) && onlyFreeChanges(old, obj)) {
-      // casskeeper's own annotations still have to make sense (they are not part of the spec rules).
+      // casskeeper's own annotations still have to make sense (they are not part of the spec rules) — the ones
+      // this update changes: the runner records its bookkeeping annotations with plain updates, and a bad value
+      // written before the webhook existed must not block those (it is judged when someone changes it).
+      const changed = changedPrefixedAnnotations(old, obj);
       const problems =
-        target.family === "backup" && prefixedAnnotationsChanged(old, obj)
-          ? checkBackupAnnotations(annotationsOf(obj), scheduled(obj))
+        target.family === "backup" && changed.length > 0
+          ? checkBackupAnnotations(annotationsOf(obj), scheduled(obj)).filter((p) =>
+              changed.some((k) => p.path.includes(JSON.stringify(k))),
+            )
           : [];
       return judged(problems, [], done);
     }
@@ -261,10 +266,13 @@ function withoutFree(o: Record<string, unknown>): Record<string, unknown> {
   return { ...rest, metadata: meta };
 }
 
-function prefixedAnnotationsChanged(old: Record<string, unknown>, obj: Record<string, unknown>): boolean {
-  const pick = (o: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(annotationsOf(o)).filter(([k]) => k.startsWith(ANNOTATION_PREFIX)));
-  return !jsonEqual(pick(old), pick(obj));
+/** The `casskeeper.io/` annotation keys whose value differs between the two objects (added and removed too). */
+function changedPrefixedAnnotations(old: Record<string, unknown>, obj: Record<string, unknown>): string[] {
+  const a = annotationsOf(old);
+  const b = annotationsOf(obj);
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => k.startsWith(ANNOTATION_PREFIX) && !jsonEqual(a[k], b[k]),
+  );
 }
 
 /** Per world snapshot (immutable, replaced on change): its backups by bucket, for the collision check. */

@@ -2,7 +2,8 @@
 // exit code, so every command is testable in-process; `bin/casskeeper.js` wires it to the real process.
 //
 // Exit codes, for every command: 0 success (warnings allowed), 1 the input is invalid (or a schedule never
-// fires), 2 usage or I/O error.
+// fires, or a backup/restore run ended FAILED or CANCELLED), 2 usage or I/O error; `backup run` and
+// `restore run` exit 130 when interrupted while waiting.
 
 import { CasskeeperError } from "../core/errors.ts";
 
@@ -32,11 +33,18 @@ Usage:
                    [--world FILE... | --kube] [--host ADDR] [--port N] [--namespace NS]
                    [--log-level fatal|error|warn|info|debug|trace|silent]
                    [--git-sync [--git-cache-dir DIR] [--git-webhook-secret-file FILE]]
+                   [--runner [--sidecar-port N] [--sidecar-address dns|ip]]
+  casskeeper backup run -f FILE --sidecar URL [--name NAME] [--wait] [--poll-interval D]
+                        [--cancel-on-interrupt] [--world FILE]... [--namespace NS] [--output text|json]
+  casskeeper restore run -f FILE --backup FILE --sidecar URL [--name NAME] [--wait] [--poll-interval D]
+                         [--cancel-on-interrupt] [--world FILE]... [--namespace NS] [--output text|json]
   casskeeper demo
   casskeeper help | --help
   casskeeper version | --version
 
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error.
+  backup run, restore run: 0 submitted or COMPLETED, 1 invalid, FAILED or CANCELLED, 2 usage, I/O or sidecar
+  error (nothing run or followed), 130 interrupted while waiting (the operation goes on).
 `;
 
 /** Thrown for bad arguments; printed with the usage hint and exit code 2. */
@@ -59,6 +67,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         return await (await import("./schedule-command.ts")).scheduleCommand(rest, io);
       case "serve":
         return await (await import("./serve-command.ts")).serveCommand(rest, io);
+      case "backup":
+        return await (await import("./run-command.ts")).backupCommand(rest, io);
+      case "restore":
+        return await (await import("./run-command.ts")).restoreCommand(rest, io);
       case "demo":
         return await (await import("./demo-command.ts")).demoCommand(rest, io);
       case "version":

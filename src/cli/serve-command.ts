@@ -9,6 +9,10 @@
 //   git    --git-sync                       the BackupPolicySource controller (needs --kube), leader-elected
 //          --git-cache-dir DIR              where shallow clones live (default: a dir under the OS temp dir)
 //          --git-webhook-secret-file FILE   enables the push receiver at /hooks/git with this shared secret
+//   runner --runner                         runs backups and restores through the sidecars (needs --kube)
+//          --sidecar-port N                 the sidecars' REST port (default 4567)
+//          --sidecar-address dns|ip         `<hostname>.<subdomain>.<ns>.svc` (default) or the pod IP
+// --git-sync and --runner work only in the replica that holds the Lease `casskeeper-leader` (one Lease for both).
 
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -66,6 +70,9 @@ export async function serveCommand(
       "git-sync": { type: "boolean" },
       "git-cache-dir": { type: "string" },
       "git-webhook-secret-file": { type: "string" },
+      runner: { type: "boolean" },
+      "sidecar-port": { type: "string" },
+      "sidecar-address": { type: "string" },
       namespace: { type: "string", short: "n" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -96,6 +103,16 @@ export async function serveCommand(
   if (values["git-sync"] && !values.kube) throw new UsageError("--git-sync needs --kube");
   if (!values["git-sync"] && (values["git-cache-dir"] ?? values["git-webhook-secret-file"]) !== undefined) {
     throw new UsageError("--git-cache-dir and --git-webhook-secret-file go with --git-sync");
+  }
+  if (values.runner && !values.kube) throw new UsageError("--runner needs --kube");
+  if (!values.runner && (values["sidecar-port"] ?? values["sidecar-address"]) !== undefined) {
+    throw new UsageError("--sidecar-port and --sidecar-address go with --runner");
+  }
+  const sidecarPort =
+    values["sidecar-port"] === undefined ? 4567 : parsePort(values["sidecar-port"], "--sidecar-port");
+  const addressing = values["sidecar-address"] ?? "dns";
+  if (addressing !== "dns" && addressing !== "ip") {
+    throw new UsageError(`--sidecar-address must be dns or ip, got "${addressing}"`);
   }
 
   // Listen for SIGTERM/SIGINT before anything starts: a signal during start-up then stops cleanly (exit 0)
@@ -176,19 +193,21 @@ export async function serveCommand(
       world = { snapshot: () => snapshot, ready: () => true };
     }
 
-    // Git sync: every replica watches the sources and takes push deliveries; the Lease holder syncs.
+    // Git sync and runner: every replica watches the sources and takes push deliveries; the Lease holder syncs
+    // and runs backups.
     const registry = new Registry();
     let gitHook: WebhookServerOptions["gitHook"];
+    const led: { lead(signal: AbortSignal): void }[] = [];
     if (values["git-sync"]) {
       const { startGitSyncForServe } = await import("../gitsync/serve.ts");
       const sync = await startGitSyncForServe(await kc(), {
-        namespace,
         cacheDir: values["git-cache-dir"] ?? join(tmpdir(), "casskeeper-git"),
         world: () => world.snapshot(),
         logger,
         registry,
       });
       stoppers.push(() => sync.stop());
+      led.push(sync);
       const secretFile = values["git-webhook-secret-file"];
       const secret = secretFile === undefined ? undefined : await readHookSecret(secretFile);
       if (secret === undefined) {
@@ -199,6 +218,21 @@ export async function serveCommand(
       } else {
         gitHook = { secret, onPush: (push) => sync.onPush(push) };
       }
+    }
+    if (values.runner) {
+      const { startRunnerForServe } = await import("../runner/serve.ts");
+      const runner = startRunnerForServe(await kc(), { logger, registry, sidecarPort, addressing });
+      stoppers.push(() => runner.stop());
+      led.push(runner);
+    }
+    if (led.length > 0) {
+      const { startLeadership } = await import("../kube/leadership.ts");
+      const leadership = startLeadership(
+        await kc(),
+        { namespace, logger, ready: () => world.snapshot().known },
+        led,
+      );
+      stoppers.push(() => leadership.stop());
     }
 
     const server = await startWebhookServer({
@@ -269,10 +303,10 @@ function signalled(): Promise<NodeJS.Signals> {
   });
 }
 
-function parsePort(value: string | undefined): number {
+function parsePort(value: string | undefined, flag = "--port"): number {
   if (value === undefined) return WEBHOOK_PORT;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`--port must be 0–65535, got "${value}"`);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${flag} must be 0–65535, got "${value}"`);
   return n;
 }
 

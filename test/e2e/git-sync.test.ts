@@ -42,9 +42,9 @@ import {
 } from "../../src/gitsync/model.ts";
 import { parsePushRequest } from "../../src/gitsync/receiver.ts";
 import { type GitSyncController, SOURCE_RESOURCE, startGitSync } from "../../src/gitsync/reconciler.ts";
-import { LEADER_LEASE } from "../../src/gitsync/serve.ts";
 import { kubeRequest, loadKubeConfig, REAL_TIMERS, statusCodeOf } from "../../src/kube/client.ts";
 import { createGitSyncCluster } from "../../src/kube/gitsync-cluster.ts";
+import { LEADER_LEASE } from "../../src/kube/leadership.ts";
 import {
   createEventRecorder,
   type EventRecorder,

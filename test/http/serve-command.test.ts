@@ -301,6 +301,17 @@ describe("casskeeper serve: usage errors exit 2 with a message", () => {
     { args: ["serve", "--local", "--port", "http"], message: /--port must be 0–65535, got "http"/ },
     // bad log level
     { args: ["serve", "--local", "--log-level", "loud"], message: /--log-level must be one of/ },
+    // the runner needs the cluster, and its flags need the runner
+    { args: ["serve", "--local", "--runner"], message: /--runner needs --kube/ },
+    { args: ["serve", "--local", "--sidecar-port", "4568"], message: /go with --runner/ },
+    {
+      args: ["serve", "--self-managed-tls", "--kube", "--runner", "--sidecar-address", "mdns"],
+      message: /--sidecar-address must be dns or ip, got "mdns"/,
+    },
+    {
+      args: ["serve", "--self-managed-tls", "--kube", "--runner", "--sidecar-port", "99999"],
+      message: /--sidecar-port must be 0–65535/,
+    },
     // files that do not exist
     {
       args: ["serve", "--tls-cert", "/nonexistent/tls.crt", "--tls-key", "/nonexistent/tls.key"],

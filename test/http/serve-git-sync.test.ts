@@ -22,7 +22,7 @@ import {
   LABEL_SOURCE_NAME,
   LABEL_SOURCE_NAMESPACE,
 } from "../../src/gitsync/model.ts";
-import { LEADER_LEASE } from "../../src/gitsync/serve.ts";
+import { LEADER_LEASE } from "../../src/kube/leadership.ts";
 import type { PemPair } from "../../src/tls/certs.ts";
 import { createRepo, type GitRepo, type GitServer, startGitServer } from "../support/git-server.ts";
 import { type KubeApiDouble, type Obj, startKubeApiDouble } from "../support/kube-api-double.ts";
@@ -432,7 +432,7 @@ describe("serve --kube --git-sync: one replica", { timeout: TEST_TIMEOUT_MS }, (
     await eventually("the Lease", () => leaseHolder(f) === "casskeeper-7d9f-w", WAIT_MS);
     await eventually(
       "the leader waiting for the world",
-      () => logged(r, "git sync: waiting for the world cache to list before the first sync").length === 1,
+      () => logged(r, "leader: waiting for the world cache to list before starting").length === 1,
       WAIT_MS,
     );
     assert.equal(sourceStatus(f).lastAttemptedRevision, undefined, "no sync with an unknown world");

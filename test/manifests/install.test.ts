@@ -1014,3 +1014,33 @@ const DOCKERFILE_CHECKS: [string, () => void][] = [
 describe("Dockerfile", () => {
   for (const [name, check] of DOCKERFILE_CHECKS) it(name, check);
 });
+
+describe("kubectl kustomize manifests/overlays/runner (the backup runner)", () => {
+  let runner: Install;
+  before(async () => {
+    runner = new Install(await render("manifests/overlays/runner"));
+  });
+
+  // the default install's args plus --runner, and nothing else changes in the Deployment
+  it("runs serve with --runner added", () => {
+    assert.deepEqual(runner.container.args, [...(installs.default.container.args as string[]), "--runner"]);
+  });
+
+  // [verb, group, resource, namespace, allowed] — the pods to reach a sidecar, status where a CRD has the
+  // subresource; still no pod writes, and the default install grants no pods at all
+  const cases: [string, string, string, string | undefined, boolean][] = [
+    ["list", "", "pods", "shop", true],
+    ["get", "", "pods", "shop", true],
+    ["delete", "", "pods", "shop", false],
+    ["patch", "db.orange.com", "cassandrabackups/status", "shop", true],
+    ["patch", "db.orange.com", "cassandrarestores/status", "shop", true],
+  ];
+  for (const [verb, group, resource, ns, want] of cases) {
+    it(`${want ? "grants" : "refuses"} ${verb} ${group}/${resource}`, () => {
+      assert.equal(allowed(runner, verb, group, resource, ns, undefined), want);
+    });
+  }
+  it("the default install grants no pods", () => {
+    assert.equal(allowed(installs.default, "list", "", "pods", "shop", undefined), false);
+  });
+});

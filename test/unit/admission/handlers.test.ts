@@ -60,6 +60,26 @@ describe("validateAdmission decisions", () => {
       CTX,
       { verdict: "denied", has: /casskeeper\.io\/retention.*"forever"/, code: 403 },
     ],
+    // (a bad retention written before the webhook existed; the runner records its bookkeeping annotation) →
+    // allowed: only the annotations this update changes are judged
+    [
+      "runner bookkeeping beside an old bad annotation",
+      {
+        ...update((o) => {
+          o.metadata.annotations = {
+            "casskeeper.io/retention": "forever",
+            "casskeeper.io/last-schedule-time": "2026-11-24T00:00:00Z",
+          };
+        }),
+        oldObject: (() => {
+          const old = structuredClone(statusOnly.oldObject) as { metadata: Record<string, unknown> };
+          old.metadata.annotations = { "casskeeper.io/retention": "forever" };
+          return old;
+        })(),
+      },
+      CTX,
+      { verdict: "allowed" },
+    ],
     // (the spec changes) → the rules run again and see the deleted Secret
     [
       "spec change",
