@@ -41,7 +41,7 @@ import { type PlanSpec, planSync } from "../gitsync/plan.ts";
 import { loadStructuralValidator } from "../schema/bundled-crds.ts";
 import { collectYamlFiles, readBounded } from "./files.ts";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type Io, outputFormat, USAGE, UsageError } from "./main.ts";
-import { formatLocated, loadWorld } from "./validate-command.ts";
+import { formatLocated, loadWorld, problemJson } from "./validate-command.ts";
 
 /** The source a plan is made for when no --source names one: a new source, owning nothing yet. */
 const PLAN_SOURCE_NAME = "casskeeper-plan";
@@ -421,15 +421,7 @@ function counts(plan: SyncPlan): Record<"create" | "update" | "unchanged" | "pru
 }
 
 function planJson(plan: SyncPlan, revision: string, cluster: boolean, source: SourceKey) {
-  const problem = (p: LocatedProblem) => ({
-    file: p.file,
-    line: p.line,
-    column: p.column,
-    severity: p.problem.severity,
-    code: p.problem.code,
-    field: p.problem.path,
-    message: p.problem.message,
-  });
+  const problem = problemJson;
   const object = (id: { group: string; version: string; kind: string; namespace: string; name: string }) => ({
     apiVersion: id.group === "" ? id.version : `${id.group}/${id.version}`,
     kind: id.kind,

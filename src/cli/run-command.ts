@@ -41,7 +41,7 @@ import {
   type ProgressView,
   wholePercent,
 } from "./progress.ts";
-import { formatLocated, loadWorld } from "./validate-command.ts";
+import { formatLocated, loadWorld, problemJson } from "./validate-command.ts";
 
 /** Ctrl-C while waiting: the shell's convention for SIGINT (128 + 2). */
 export const EXIT_INTERRUPTED = 130;
@@ -329,18 +329,6 @@ function createOutput(format: "text" | "json", io: Io): Output {
     event(obj) {
       if (format === "json") io.stdout(`${JSON.stringify(obj)}\n`);
     },
-  };
-}
-
-function problemJson(p: LocatedProblem) {
-  return {
-    file: p.file,
-    line: p.line,
-    column: p.column,
-    severity: p.problem.severity,
-    code: p.problem.code,
-    field: p.problem.path,
-    message: p.problem.message,
   };
 }
 

@@ -115,6 +115,19 @@ export function formatLocated(p: LocatedProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.problem.severity}: ${field}${p.problem.message}`;
 }
 
+/** A located problem as every command's `--output json` prints it. */
+export function problemJson(p: LocatedProblem) {
+  return {
+    file: p.file,
+    line: p.line,
+    column: p.column,
+    severity: p.problem.severity,
+    code: p.problem.code,
+    field: p.problem.path,
+    message: p.problem.message,
+  };
+}
+
 function summary(r: ValidationReport): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const verdict = r.valid ? "valid" : "invalid";
@@ -128,14 +141,6 @@ function reportJson(r: ValidationReport) {
     documents: r.documents,
     errors: r.errors,
     warnings: r.warnings,
-    problems: r.problems.map((p) => ({
-      file: p.file,
-      line: p.line,
-      column: p.column,
-      severity: p.problem.severity,
-      code: p.problem.code,
-      field: p.problem.path,
-      message: p.problem.message,
-    })),
+    problems: r.problems.map(problemJson),
   };
 }

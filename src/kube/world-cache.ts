@@ -105,21 +105,9 @@ const BACKUPS: SourceDef<BackupInfo> = {
 };
 
 export async function startWorldCache(kc: KubeConfig, opts: WorldCacheOptions): Promise<WorldCache> {
-  const env: Env = {
-    kc,
-    logger: opts.logger,
-    now: opts.now ?? Date.now,
-    timers: opts.timers ?? REAL_TIMERS,
-    random: opts.random ?? Math.random,
-    quietAfterMs: opts.quietAfterMs ?? DEFAULTS.quietAfterMs,
-    relistEveryMs: opts.relistEveryMs ?? DEFAULTS.relistEveryMs,
-    backoff: opts.backoff ?? DEFAULTS.backoff,
-    missingRetryMs: opts.missingRetryMs ?? DEFAULTS.missingRetryMs,
-    pageSize: opts.pageSize ?? DEFAULTS.pageSize,
-    changed: () => {
-      dirty = true;
-    },
-  };
+  const env = envOf(kc, opts, () => {
+    dirty = true;
+  });
   let dirty = true;
   let current: WorldSnapshot = EMPTY_WORLD;
   const secrets = new Reflector(env, SECRETS);
@@ -129,15 +117,7 @@ export async function startWorldCache(kc: KubeConfig, opts: WorldCacheOptions): 
   for (const r of all) r.start();
 
   // The watchdog: one timer for the three reflectors.
-  const tickMs = Math.max(1, Math.min(env.quietAfterMs, env.relistEveryMs) / 4);
-  let tickTimer: unknown;
-  let stopped = false;
-  const tick = () => {
-    if (stopped) return;
-    for (const r of all) r.check();
-    tickTimer = env.timers.setTimeout(tick, tickMs);
-  };
-  tickTimer = env.timers.setTimeout(tick, tickMs);
+  const stopWatchdog = startWatchdog(env, all);
 
   const ready = () => all.every((r) => r.listed);
   return {
@@ -156,8 +136,7 @@ export async function startWorldCache(kc: KubeConfig, opts: WorldCacheOptions): 
       return current;
     },
     async stop() {
-      stopped = true;
-      env.timers.clearTimeout(tickTimer);
+      stopWatchdog();
       for (const r of all) r.stop();
     },
   };
@@ -175,6 +154,39 @@ interface Env {
   readonly missingRetryMs: number;
   readonly pageSize: number;
   readonly changed: () => void;
+}
+
+/** The watchdog: one timer checking the reflectors a few times per quiet period. Returns its stop. */
+function startWatchdog(env: Env, reflectors: readonly { check(): void }[]): () => void {
+  const tickMs = Math.max(1, Math.min(env.quietAfterMs, env.relistEveryMs) / 4);
+  let stopped = false;
+  let timer: unknown;
+  const tick = () => {
+    if (stopped) return;
+    for (const r of reflectors) r.check();
+    timer = env.timers.setTimeout(tick, tickMs);
+  };
+  timer = env.timers.setTimeout(tick, tickMs);
+  return () => {
+    stopped = true;
+    env.timers.clearTimeout(timer);
+  };
+}
+
+function envOf(kc: KubeConfig, opts: WorldCacheOptions, changed: () => void): Env {
+  return {
+    kc,
+    logger: opts.logger,
+    now: opts.now ?? Date.now,
+    timers: opts.timers ?? REAL_TIMERS,
+    random: opts.random ?? Math.random,
+    quietAfterMs: opts.quietAfterMs ?? DEFAULTS.quietAfterMs,
+    relistEveryMs: opts.relistEveryMs ?? DEFAULTS.relistEveryMs,
+    backoff: opts.backoff ?? DEFAULTS.backoff,
+    missingRetryMs: opts.missingRetryMs ?? DEFAULTS.missingRetryMs,
+    pageSize: opts.pageSize ?? DEFAULTS.pageSize,
+    changed,
+  };
 }
 
 type Phase = "listing" | "watching" | "waiting" | "stopped";
@@ -493,36 +505,15 @@ export function watchResource<T>(
   def: SourceDef<T>,
   opts: WorldCacheOptions & { readonly onChange: () => void },
 ): ResourceWatch<T> {
-  const env: Env = {
-    kc,
-    logger: opts.logger,
-    now: opts.now ?? Date.now,
-    timers: opts.timers ?? REAL_TIMERS,
-    random: opts.random ?? Math.random,
-    quietAfterMs: opts.quietAfterMs ?? DEFAULTS.quietAfterMs,
-    relistEveryMs: opts.relistEveryMs ?? DEFAULTS.relistEveryMs,
-    backoff: opts.backoff ?? DEFAULTS.backoff,
-    missingRetryMs: opts.missingRetryMs ?? DEFAULTS.missingRetryMs,
-    pageSize: opts.pageSize ?? DEFAULTS.pageSize,
-    changed: opts.onChange,
-  };
+  const env = envOf(kc, opts, opts.onChange);
   const reflector = new Reflector(env, def);
   reflector.start();
-  const tickMs = Math.max(1, Math.min(env.quietAfterMs, env.relistEveryMs) / 4);
-  let stopped = false;
-  let tickTimer: unknown;
-  const tick = () => {
-    if (stopped) return;
-    reflector.check();
-    tickTimer = env.timers.setTimeout(tick, tickMs);
-  };
-  tickTimer = env.timers.setTimeout(tick, tickMs);
+  const stopWatchdog = startWatchdog(env, [reflector]);
   return {
     items: reflector.items,
     listed: () => reflector.listed,
     stop() {
-      stopped = true;
-      env.timers.clearTimeout(tickTimer);
+      stopWatchdog();
       reflector.stop();
     },
   };

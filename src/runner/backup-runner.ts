@@ -41,6 +41,7 @@ import type { BackupRequest, Operation } from "./model.ts";
 import { choosePod, listClusterPods, type PodRef, podSelector } from "./pods.ts";
 import { backupRequest, backupRequestWarnings } from "./requests.ts";
 import { applyRetention } from "./retention.ts";
+import { keyIds, newRun } from "./run-state.ts";
 import type { KindController, Run, RunHooks, RunnerCore } from "./runner.ts";
 import { decideRun } from "./schedule-plan.ts";
 import {
@@ -198,7 +199,7 @@ export function createBackupController(core: RunnerCore): KindController {
 
   /** Another backup's run in flight on the same cluster and an overlapping datacenter. */
   function runningOn(key: string, obj: Obj): Run | undefined {
-    const { namespace } = ids(key);
+    const { namespace } = keyIds(key);
     const spec = isRecord(obj.spec) ? obj.spec : {};
     const cluster = typeof spec.cassandraCluster === "string" ? spec.cassandraCluster : "";
     const dc = typeof spec.datacenter === "string" ? spec.datacenter : "";
@@ -221,7 +222,7 @@ export function createBackupController(core: RunnerCore): KindController {
   function markHandled(key: string, instant: Date): void {
     const signal = core.signal();
     if (signal === undefined) return;
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.spawn("mark schedule", async () => {
       const obj = core.object("backup", key);
       if (obj === undefined) return;
@@ -255,7 +256,7 @@ export function createBackupController(core: RunnerCore): KindController {
     if (signal === undefined || next === undefined || obj === undefined || core.runs.has(runKey(key))) return;
     const at = rfc3339(next);
     if (readStatus(obj).nextScheduleTime === at) return;
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.spawn("next schedule time", async () => {
       try {
         await core.patch("backup", namespace, name, { status: { nextScheduleTime: at } }, signal);
@@ -271,7 +272,7 @@ export function createBackupController(core: RunnerCore): KindController {
     const obj = core.object("backup", key);
     if (signal === undefined || obj === undefined || core.runs.has(runKey(key))) return;
     if (readStatus(obj).nextScheduleTime === undefined) return;
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.spawn("next schedule time", async () => {
       try {
         await core.patch("backup", namespace, name, { status: { nextScheduleTime: null } }, signal);
@@ -281,32 +282,10 @@ export function createBackupController(core: RunnerCore): KindController {
     });
   }
 
-  function newRun(key: string, obj: Obj, scheduledTime: Date | undefined): Run {
-    const { namespace, name } = ids(key);
-    const spec = isRecord(obj.spec) ? obj.spec : {};
-    const status = readStatus(obj);
-    return {
-      kind: "backup",
-      namespace,
-      name,
-      key,
-      abort: new AbortController(),
-      since: core.now(),
-      hooks,
-      cluster: typeof spec.cassandraCluster === "string" ? spec.cassandraCluster : "",
-      datacenter: typeof spec.datacenter === "string" ? spec.datacenter : "",
-      phase: "starting",
-      written: status,
-      wanted: status,
-      busy: false,
-      ...(scheduledTime === undefined ? {} : { scheduledTime }),
-    };
-  }
-
   function start(key: string, scheduledTime: Date | undefined): void {
     const obj = core.object("backup", key);
     if (obj === undefined) return;
-    const run = newRun(key, obj, scheduledTime);
+    const run = newRun(core, "backup", key, obj, hooks, scheduledTime);
     core.track(run);
     core.runTask(run, "backup run", () => begin(run));
   }
@@ -464,7 +443,7 @@ export function createBackupController(core: RunnerCore): KindController {
         parseRfc3339(st.lastScheduleTime) ??
         lastScheduleTime(obj))
       : undefined;
-    const run = newRun(key, obj, scheduledTime);
+    const run = newRun(core, "backup", key, obj, hooks, scheduledTime);
     if (un.id !== undefined) run.id = un.id;
     // Second precision: the record may have been made up to a second after its stamp.
     if (un.recordedAt !== undefined) run.recordedAt = un.recordedAt.getTime();
@@ -586,12 +565,12 @@ export function createBackupController(core: RunnerCore): KindController {
           `${run.pod?.name ?? "?"}: the sidecar finishes it unobserved`,
       );
     }
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.metrics.forget({ namespace, name });
   }
 
   function event(key: string, type: "Normal" | "Warning", reason: string, message: string): void {
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.events.record(core.involved("backup", namespace, name), type, reason, message);
   }
 
@@ -607,11 +586,6 @@ export function failureText(result: RunResult, message: string, status: RunStatu
   if (result === "cancelled") return "the operation was cancelled";
   if (message !== "") return message;
   return firstFailure(status);
-}
-
-function ids(key: string): { namespace: string; name: string } {
-  const i = key.indexOf("/");
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
 function meta(obj: Obj): Record<string, unknown> {

@@ -24,6 +24,7 @@ import { failureText } from "./backup-runner.ts";
 import type { Operation, RestoreRequest } from "./model.ts";
 import { choosePod, listClusterPods, type PodRef, podSelector } from "./pods.ts";
 import { restoreRequest } from "./requests.ts";
+import { keyIds, newRun } from "./run-state.ts";
 import type { KindController, Run, RunHooks, RunnerCore } from "./runner.ts";
 import { parseRfc3339, RECORDED_RESTORE, readStatus, recordedStatus } from "./status.ts";
 
@@ -56,32 +57,11 @@ export function createRestoreController(core: RunnerCore): KindController {
     for (const key of fresh) start(key);
   }
 
-  function newRun(key: string, obj: Obj): Run {
-    const { namespace, name } = ids(key);
-    const spec = isRecord(obj.spec) ? obj.spec : {};
-    const status = readStatus(obj);
-    return {
-      kind: "restore",
-      namespace,
-      name,
-      key,
-      abort: new AbortController(),
-      since: core.now(),
-      hooks,
-      cluster: typeof spec.cassandraCluster === "string" ? spec.cassandraCluster : "",
-      datacenter: typeof spec.datacenter === "string" ? spec.datacenter : "",
-      phase: "starting",
-      written: status,
-      wanted: status,
-      busy: false,
-    };
-  }
-
   function start(key: string): void {
     const obj = core.object("restore", key);
     if (obj === undefined) return;
     core.cancelWake("restore", key);
-    const run = newRun(key, obj);
+    const run = newRun(core, "restore", key, obj, hooks);
     core.track(run);
     core.runTask(run, "restore run", () => begin(run));
   }
@@ -193,7 +173,7 @@ export function createRestoreController(core: RunnerCore): KindController {
   }
 
   function resume(key: string, obj: Obj, un: NonNullable<ReturnType<RunnerCore["unfinished"]>>): void {
-    const run = newRun(key, obj);
+    const run = newRun(core, "restore", key, obj, hooks);
     if (un.id !== undefined) run.id = un.id;
     if (un.recordedAt !== undefined) run.recordedAt = un.recordedAt.getTime();
     const st = readStatus(obj);
@@ -312,16 +292,11 @@ export function createRestoreController(core: RunnerCore): KindController {
   }
 
   function event(key: string, type: "Normal" | "Warning", reason: string, message: string): void {
-    const { namespace, name } = ids(key);
+    const { namespace, name } = keyIds(key);
     core.events.record(core.involved("restore", namespace, name), type, reason, message);
   }
 
   return { sync, forget, wake: (key) => sync([key]) };
-}
-
-function ids(key: string): { namespace: string; name: string } {
-  const i = key.indexOf("/");
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
 function deleting(obj: Obj): boolean {

@@ -49,7 +49,7 @@ import {
 } from "./status.ts";
 
 export type Kind = "backup" | "restore";
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 export interface RunnerOptions {
   /** The sidecar client of a pod (the lead builds it from `sidecarUrl(pod)`; tests point it at a double). */
