@@ -740,6 +740,14 @@ export function startRunner(kc: KubeConfig, opts: RunnerOptions): Runner {
       } catch (e) {
         if (signal.aborted) throw abortError();
         lastError = describeError(e);
+        // Said at once, not only when the run gives up minutes later: a wrong --sidecar-address or port, or a
+        // NetworkPolicy, shows here first.
+        if (attempt === 0 || attempt % 10 === 0) {
+          log.warn(
+            { [run.kind]: run.key, pod: run.pod?.name, attempt: attempt + 1, err: lastError },
+            "sidecar call failed; retrying",
+          );
+        }
         const status = e instanceof SidecarError ? e.status : undefined;
         if (status !== undefined && status >= 400 && status < 500) {
           // A 4xx creates nothing: the request itself is refused.

@@ -197,4 +197,9 @@ test("a request the sidecar refuses (icarus 1.x takes no `duration`): three trie
     3,
     "each refusal checked: nothing was created",
   );
+  // the first failure is in the log at once, not only when the run gives up
+  const warned = w.logger.lines.filter(
+    (l) => l.level === "warn" && l.msg === "sidecar call failed; retrying",
+  );
+  assert.equal(warned.length, 1);
 });
