@@ -3,10 +3,13 @@
 // or the progress enters a new 10 % step, so a log holds at most a dozen lines however long the backup runs.
 // The renderers are pure functions of state, progress, elapsed time and width.
 
-/** CassKop shows progress as `int(progress*100)%` (sidecar.md §4): truncated, clamped to 0..100, NaN as 0. */
+/**
+ * CassKop shows progress as `int(progress*100)%` (sidecar.md §4): truncated (0.29 → 28, as Go computes it, and
+ * as the runner writes `status.progress`, so the CLI and the object agree), clamped to 0..100, NaN as 0.
+ */
 export function wholePercent(progress: number): number {
   if (!Number.isFinite(progress)) return 0;
-  return Math.min(100, Math.max(0, Math.floor(progress * 100 + 1e-9)));
+  return Math.min(100, Math.max(0, Math.trunc(progress * 100)));
 }
 
 /** `0s`, `59s`, `1m05s`, `2h03m07s`: whole seconds, truncated. */

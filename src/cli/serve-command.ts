@@ -197,7 +197,7 @@ export async function serveCommand(
     // and runs backups.
     const registry = new Registry();
     let gitHook: WebhookServerOptions["gitHook"];
-    const led: { lead(signal: AbortSignal): void }[] = [];
+    const led: { lead(signal: AbortSignal): void; idle(): Promise<void> }[] = [];
     if (values["git-sync"]) {
       const { startGitSyncForServe } = await import("../gitsync/serve.ts");
       const sync = await startGitSyncForServe(await kc(), {

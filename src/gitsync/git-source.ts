@@ -163,7 +163,7 @@ export function createGitSource(opts: GitSourceOptions): GitSource {
     const sha = rev.sha.toLowerCase();
     if (!SHA_RE.test(sha))
       throw new CasskeeperError("sync", "git-ref-invalid", `not a commit SHA: "${rev.sha}"`);
-    const gitdir = join(o.cacheDir, gitdirName(remote.url, req.ref));
+    const gitdir = join(o.cacheDir, gitdirName(remote.url, req.ref, req.auth));
     return singleFlight(gitdir, async () => {
       try {
         return await readOnce({ remote, want, path, sha, gitdir, signal: req.signal, cache: {} });
@@ -443,8 +443,13 @@ function isYamlName(name: string): boolean {
   return name.endsWith(".yaml") || name.endsWith(".yml");
 }
 
-function gitdirName(url: string, ref: GitRef): string {
-  const key = JSON.stringify([url, ref.branch ?? "", ref.tag ?? "", ref.commit ?? ""]);
+/**
+ * One gitdir per URL, ref and credential (hashed): a pinned commit already fetched is served from the cache
+ * without a network call, so a source must never read a gitdir that another credential (another namespace's
+ * token for a private repository) filled.
+ */
+function gitdirName(url: string, ref: GitRef, auth: GitAuth | undefined): string {
+  const key = JSON.stringify([url, ref.branch ?? "", ref.tag ?? "", ref.commit ?? "", auth ?? null]);
   return createHash("sha256").update(key).digest("hex").slice(0, 32);
 }
 

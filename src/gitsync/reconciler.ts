@@ -29,7 +29,14 @@ import {
   SYNCED_KINDS,
 } from "./model.ts";
 import { type PushEvent, pushMatchesSource } from "./receiver.ts";
-import { type Outcome, REASONS, type SourceStatus, statusAfter, statusReconciling } from "./status.ts";
+import {
+  type Outcome,
+  REASONS,
+  type SourceStatus,
+  STALLING,
+  statusAfter,
+  statusReconciling,
+} from "./status.ts";
 import { type ClusterPort, type SyncResult, syncSource } from "./sync.ts";
 
 export const SOURCE_RESOURCE: ResourceRef = {
@@ -43,11 +50,6 @@ const INVOLVED = { apiVersion: "casskeeper.io/v1alpha1", kind: "BackupPolicySour
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 /** Retries after a transient failure: 10 s, 20 s, 40 s … never longer than the interval. */
 const RETRY_BASE_MS = 10_000;
-const STALLED: ReadonlySet<string> = new Set([
-  REASONS.invalidSpec,
-  REASONS.validationFailed,
-  REASONS.conflict,
-]);
 
 export interface GitSyncOptions {
   readonly git: GitSource;
@@ -237,7 +239,8 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
       } catch (e) {
         if (statusCodeOf(e) === 404) return;
         if (statusCodeOf(e) === 409) {
-          enqueue(key, force); // a newer version is on its way through the watch
+          // A newer version is on its way through the watch; back off rather than retry a stale copy at once.
+          schedule(key, retryDelay(key, DEFAULT_INTERVAL_MS));
           return;
         }
         throw e;
@@ -258,7 +261,7 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
 
     const started = now();
     const result: SyncResult = await syncSource(
-      source,
+      { ...source, status } as BackupPolicySource,
       { force: forced },
       {
         git: opts.git,
@@ -299,7 +302,7 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
     if (result.outcome.kind === "applied") {
       failures.delete(key);
       schedule(key, jittered(intervalMs));
-    } else if (STALLED.has(result.outcome.reason)) {
+    } else if (STALLING.has(result.outcome.reason)) {
       failures.delete(key);
       schedule(key, jittered(intervalMs));
     } else {
@@ -377,7 +380,16 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
     const namespace = String(meta.namespace ?? "");
     const name = String(meta.name ?? "");
     const source = obj as BackupPolicySource;
-    const status = (isRecord(obj.status) ? obj.status : {}) as SourceStatus;
+    const mine = written.get(key);
+    const status = (
+      mine !== undefined && mine.uid === meta.uid ? mine.status : isRecord(obj.status) ? obj.status : {}
+    ) as SourceStatus;
+    const involved = {
+      ...INVOLVED,
+      namespace,
+      name,
+      ...(typeof meta.uid === "string" ? { uid: meta.uid } : {}),
+    };
     if (source.spec?.prune !== false) {
       const ids = (status.inventory?.entries ?? [])
         .map(parseInventoryEntry)
@@ -392,9 +404,17 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
         const labels = isRecord(m.labels) ? m.labels : {};
         const ann = isRecord(m.annotations) ? m.annotations : {};
         if (labels[LABEL_SOURCE_NAME] !== name || labels[LABEL_SOURCE_NAMESPACE] !== namespace) continue;
-        if (ann[ANNOTATION_PRUNE] === PRUNE_DISABLED) continue;
+        if (ann[ANNOTATION_PRUNE] === PRUNE_DISABLED) {
+          opts.events.record(
+            involved,
+            "Warning",
+            "PruneSkipped",
+            `${id.kind} ${id.namespace}/${id.name} kept: annotated ${ANNOTATION_PRUNE}: ${PRUNE_DISABLED}`,
+          );
+          continue;
+        }
         try {
-          await opts.cluster.remove(id, typeof m.uid === "string" ? m.uid : undefined);
+          await opts.cluster.remove(id, typeof m.uid === "string" ? m.uid : undefined, signal);
         } catch (e) {
           failed++;
           log.warn(
@@ -403,6 +423,8 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
           );
         }
       }
+      // Leadership lost half-way: the finalizer stays, the next leader finishes the prune.
+      if (signal.aborted) return;
       if (failed > 0) {
         schedule(key, retryDelay(key, DEFAULT_INTERVAL_MS));
         return;
@@ -417,7 +439,7 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
       });
     } catch (e) {
       if (statusCodeOf(e) === 404) return;
-      if (statusCodeOf(e) === 409) return enqueue(key, false);
+      if (statusCodeOf(e) === 409) return schedule(key, retryDelay(key, DEFAULT_INTERVAL_MS));
       throw e;
     }
   }
@@ -435,6 +457,8 @@ export function startGitSync(kc: KubeConfig, opts: GitSyncOptions): GitSyncContr
     lead(signal) {
       if (stopped) return;
       leading = signal;
+      // Another leader may have written statuses meanwhile: read them from the watch again.
+      written.clear();
       log.info({}, "git sync: leading");
       for (const key of watch.items.keys()) enqueue(key, false);
       signal.addEventListener(

@@ -24,7 +24,12 @@ export interface GitSyncServeOptions {
 export async function startGitSyncForServe(
   kc: KubeConfig,
   opts: GitSyncServeOptions,
-): Promise<{ lead(signal: AbortSignal): void; onPush(push: PushEvent): number; stop(): Promise<void> }> {
+): Promise<{
+  lead(signal: AbortSignal): void;
+  idle(): Promise<void>;
+  onPush(push: PushEvent): number;
+  stop(): Promise<void>;
+}> {
   const events = createEventRecorder(kc, { component: "casskeeper-git-sync", logger: opts.logger });
   const controller = startGitSync(kc, {
     git: createGitSource({ cacheDir: opts.cacheDir }),
@@ -37,6 +42,7 @@ export async function startGitSyncForServe(
   });
   return {
     lead: (signal) => controller.lead(signal),
+    idle: () => controller.idle(),
     onPush: (push) => controller.onPush(push),
     async stop() {
       await controller.stop();

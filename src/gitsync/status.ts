@@ -45,16 +45,19 @@ export const REASONS = {
   gitFailed: "GitOperationFailed",
   validationFailed: "ValidationFailed",
   conflict: "ApplyConflict",
+  /** The API server (schema, admission webhook) refused a write in the dry run: nothing was applied. */
+  refused: "ApplyRefused",
   applyFailed: "ApplyFailed",
   pruneFailed: "PruneFailed",
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 
 /** Reasons that need a change in Git or in the spec before another attempt can succeed. */
-const STALLING: ReadonlySet<string> = new Set([
+export const STALLING: ReadonlySet<string> = new Set([
   REASONS.invalidSpec,
   REASONS.validationFailed,
   REASONS.conflict,
+  REASONS.refused,
 ]);
 
 /** At most this many entries in `status.errors` (the object must stay far below etcd's 1.5 MiB). */

@@ -28,7 +28,6 @@ import {
   type ObjectId,
   type PlannedAction,
   parseInventoryEntry,
-  type SyncPlan,
 } from "./model.ts";
 import { planSync } from "./plan.ts";
 import {
@@ -51,9 +50,13 @@ export interface ClusterPort {
   /** Live objects of the synced kinds in these namespaces, by inventory id. */
   listLive(namespaces: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
   /** Server-side apply (field manager casskeeper, no force). A refusal throws (see `refusal()`). */
-  apply(id: ObjectId, body: Record<string, unknown>, opts: { dryRun: boolean }): Promise<void>;
+  apply(
+    id: ObjectId,
+    body: Record<string, unknown>,
+    opts: { dryRun: boolean; signal?: AbortSignal | undefined },
+  ): Promise<void>;
   /** Delete exactly the object with this uid (a precondition): "absent" when it is already gone. */
-  remove(id: ObjectId, uid: string | undefined): Promise<"deleted" | "absent">;
+  remove(id: ObjectId, uid: string | undefined, signal?: AbortSignal): Promise<"deleted" | "absent">;
   /** A refused write in words, and whether it was a field-manager conflict; undefined for other errors. */
   refusal(e: unknown): { conflict: boolean; message: string } | undefined;
 }
@@ -128,7 +131,15 @@ export async function syncSource(
   let auth: GitAuth | undefined;
   const secretName = spec.secretRef?.name;
   if (secretName !== undefined) {
-    const data = await deps.cluster.readSecretKeys(namespace, secretName, SECRET_KEYS);
+    let data: Record<string, string> | undefined;
+    try {
+      data = await deps.cluster.readSecretKeys(namespace, secretName, SECRET_KEYS);
+    } catch (e) {
+      return fail(
+        REASONS.authFailed,
+        `cannot read secret ${namespace}/${secretName} (spec.secretRef): ${errorMessage(e)}`,
+      );
+    }
     if (data === undefined) {
       return fail(REASONS.authFailed, `secret ${namespace}/${secretName} (spec.secretRef) not found`);
     }
@@ -156,13 +167,14 @@ export async function syncSource(
   try {
     const rev = await deps.git.resolve(req);
     revision = formatRevision(rev);
-    // Nothing moved since the last good sync of this generation: no fetch, no API call.
+    // Nothing moved since the last attempt of this generation, and it either succeeded or stalled (needs a
+    // change in Git or in the spec): no fetch, no API call, no status write.
+    const stalled = status.conditions?.some((c) => c.type === "Stalled" && c.status === "True") === true;
     if (
       !opts.force &&
-      status.lastAppliedRevision === revision &&
       status.lastAttemptedRevision === revision &&
       status.observedGeneration === generation &&
-      readyCondition(status)?.status === "True"
+      ((status.lastAppliedRevision === revision && readyCondition(status)?.status === "True") || stalled)
     ) {
       return { kind: "skipped", revision };
     }
@@ -235,18 +247,20 @@ export async function syncSource(
   const refused = await collectRefusals(writes, limit, deps, true);
   if (refused.errors.length > 0) {
     return fail(
-      refused.conflict ? REASONS.conflict : REASONS.applyFailed,
+      refused.conflict ? REASONS.conflict : REASONS.refused,
       `revision ${revision} refused by the API server: ${summary(refused.errors.length, "object")}; first: ${refused.errors[0]?.message}`,
       { revision, errors: refused.errors },
     );
   }
 
   // The writes. What was written joins the inventory even if a later write fails, so it can be pruned.
+  // Leadership lost (the signal): no write starts any more — the next leader owns the cluster.
   const written = new Set<string>();
   const writeErrors: StatusError[] = [];
   await mapLimit(writes, limit, async (a) => {
+    if (deps.signal?.aborted) return;
     try {
-      await deps.cluster.apply(a.id, a.desired ?? {}, { dryRun: false });
+      await deps.cluster.apply(a.id, a.desired ?? {}, { dryRun: false, signal: deps.signal });
       written.add(inventoryId(a.id));
       if (a.op === "create") counts.created++;
       else counts.updated++;
@@ -273,10 +287,11 @@ export async function syncSource(
   const pruneErrors: StatusError[] = [];
   const prunes = plan.actions.filter((a) => a.op === "prune");
   await mapLimit(prunes, limit, async (a) => {
+    if (deps.signal?.aborted) return;
     const liveObj = live.get(inventoryId(a.id));
     const m = isRecord(liveObj?.metadata) ? liveObj.metadata : {};
     try {
-      const r = await deps.cluster.remove(a.id, typeof m.uid === "string" ? m.uid : undefined);
+      const r = await deps.cluster.remove(a.id, typeof m.uid === "string" ? m.uid : undefined, deps.signal);
       if (r === "deleted") counts.pruned++;
     } catch (e) {
       survivors.push({ id: inventoryId(a.id), v: a.id.version });
@@ -324,8 +339,9 @@ async function collectRefusals(
   const errors: StatusError[] = [];
   let conflict = false;
   await mapLimit(writes, limit, async (a) => {
+    if (deps.signal?.aborted) return;
     try {
-      await deps.cluster.apply(a.id, a.desired ?? {}, { dryRun });
+      await deps.cluster.apply(a.id, a.desired ?? {}, { dryRun, signal: deps.signal });
     } catch (e) {
       const r = deps.cluster.refusal(e);
       if (r === undefined) throw e;
@@ -396,5 +412,3 @@ export async function mapLimit<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure !== undefined) throw failure.e;
 }
-
-export type { SyncPlan };

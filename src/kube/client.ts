@@ -257,8 +257,10 @@ async function open(
     "user-agent": "casskeeper",
   };
   if (contentType !== undefined) headers["content-type"] = contentType;
+  else if (payload !== undefined || (method !== "GET" && method !== "DELETE"))
+    headers["content-type"] = "application/json";
+  // Always a length with a body: Node does not chunk a DELETE's, which then never arrives.
   if (payload !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
-  else if (method !== "GET" && method !== "DELETE") headers["content-type"] = "application/json";
   const req = (url.protocol === "http:" ? http : https).request(url, {
     ...options,
     method,

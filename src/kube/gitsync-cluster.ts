@@ -89,11 +89,15 @@ export function createGitSyncCluster(kc: KubeConfig): ClusterPort {
         fieldManager: FIELD_MANAGER,
         force: false,
         dryRun: opts.dryRun,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       });
     },
 
-    async remove(id, uid) {
-      return deleteObject(kc, ref(id), id.namespace, id.name, uid === undefined ? {} : { uid });
+    async remove(id, uid, signal) {
+      return deleteObject(kc, ref(id), id.namespace, id.name, {
+        ...(uid === undefined ? {} : { uid }),
+        ...(signal === undefined ? {} : { signal }),
+      });
     },
 
     refusal(e) {

@@ -18,6 +18,8 @@ export const LEADER_LEASE = "casskeeper-leader";
 /** Something that works only while leading; `signal` aborts when leadership is lost or the process stops. */
 export interface Led {
   lead(signal: AbortSignal): void;
+  /** Resolves when the work started while leading has finished (after an abort: promptly). */
+  idle?(): Promise<void>;
 }
 
 /** How often a new leader looks whether `ready()` holds before it starts its parts. */
@@ -49,8 +51,11 @@ export function startLeadership(
     },
   );
   return {
+    // The Lease is released only after the parts have stopped writing: the next leader starts at once, and
+    // two writers must never overlap.
     async stop() {
       term?.abort();
+      await Promise.all(parts.map((p) => p.idle?.()));
       await election.stop();
     },
   };

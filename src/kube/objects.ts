@@ -167,7 +167,7 @@ export async function deleteObject(
   r: ResourceRef,
   namespace: string | undefined,
   name: string,
-  opts: { uid?: string; resourceVersion?: string } = {},
+  opts: { uid?: string; resourceVersion?: string; signal?: AbortSignal } = {},
 ): Promise<"deleted" | "absent"> {
   const preconditions = {
     ...(opts.uid === undefined ? {} : { uid: opts.uid }),
@@ -179,6 +179,7 @@ export async function deleteObject(
       path: resourcePath(r, namespace, name),
       body: { kind: "DeleteOptions", apiVersion: "v1", preconditions },
       contentType: "application/json",
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
     return "deleted";
   } catch (e) {

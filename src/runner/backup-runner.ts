@@ -392,7 +392,7 @@ export function createBackupController(core: RunnerCore): KindController {
       if (run.abort.signal.aborted) return;
       core.drop(run);
       core.log.warn({ backup: run.key, err: describeError(e) }, "could not record a failed start; retrying");
-      if (run.scheduledTime === undefined) core.wakeLater("backup", run.key, core.options.retryBaseMs);
+      core.wakeLater("backup", run.key, core.options.retryBaseMs);
       return;
     }
     core.drop(run);
@@ -577,7 +577,12 @@ export function createBackupController(core: RunnerCore): KindController {
   return {
     sync,
     forget,
-    wake: (key) => sync([key]),
+    // A wake after a start that could not be recorded plans the backup afresh: `decideRun` then sees the
+    // instant as due again (its lastScheduleTime was never written) and runs it within the starting deadline.
+    wake: (key) => {
+      planned.delete(key);
+      sync([key]);
+    },
   };
 }
 

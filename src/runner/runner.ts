@@ -126,6 +126,8 @@ export interface Run {
   result?: RunResult;
   /** The terminal operation, when the sidecar gave one. */
   finalOp?: Operation;
+  /** The run has left (its after-run step, e.g. retention, ran). */
+  settled?: boolean;
 }
 
 export interface RunHooks {
@@ -646,11 +648,15 @@ export function startRunner(kc: KubeConfig, opts: RunnerOptions): Runner {
     });
     if (op !== undefined) run.finalOp = op;
     run.hooks.ended(run, result, message, op);
-    if (await write(run)) settle(run);
+    await exclusive(run, async () => {
+      if (await write(run)) settle(run);
+    });
   }
 
-  /** The final status is written: the run leaves. */
+  /** The final status is written: the run leaves (once: the poll timer may reach a run another task ended). */
   function settle(run: Run): void {
+    if (run.settled === true) return;
+    run.settled = true;
     untrack(run);
     try {
       run.hooks.settled?.(run);
@@ -780,8 +786,20 @@ export function startRunner(kc: KubeConfig, opts: RunnerOptions): Runner {
     run.id = op.id;
     run.phase = "polling";
     run.hooks.started(run, op, adopted);
-    await observe(run, op);
+    // Busy while its first observation is written: the poll timer must not write the same run at once.
+    await exclusive(run, () => observe(run, op));
     ensureTick();
+  }
+
+  /** Runs `fn` with the run marked busy (the poll timer skips busy runs), restoring the mark after. */
+  async function exclusive(run: Run, fn: () => Promise<void>): Promise<void> {
+    const was = run.busy;
+    run.busy = true;
+    try {
+      await fn();
+    } finally {
+      run.busy = was;
+    }
   }
 
   // One timer for every polling run.
@@ -986,6 +1004,9 @@ export function startRunner(kc: KubeConfig, opts: RunnerOptions): Runner {
 
   function stepDown(): void {
     leading = undefined;
+    // A new term reads every run from the objects again: a run this process ended whose final write did not
+    // land (an API blip that also cost the Lease) must be resumed, not remembered as done.
+    ended.clear();
     scheduler?.stop();
     scheduler = undefined;
     if (tickTimer !== undefined) timers.clearTimeout(tickTimer);

@@ -19,7 +19,7 @@ export interface RunnerServeOptions {
 export function startRunnerForServe(
   kc: KubeConfig,
   opts: RunnerServeOptions,
-): { lead(signal: AbortSignal): void; stop(): Promise<void> } {
+): { lead(signal: AbortSignal): void; idle(): Promise<void>; stop(): Promise<void> } {
   const events = createEventRecorder(kc, { component: "casskeeper-runner", logger: opts.logger });
   const runner = startRunner(kc, {
     sidecarFor: sidecarClients({ addressing: opts.addressing, port: opts.sidecarPort }),
@@ -29,6 +29,7 @@ export function startRunnerForServe(
   });
   return {
     lead: (signal) => runner.lead(signal),
+    idle: () => runner.idle(),
     async stop() {
       await runner.stop();
       await events.flush();

@@ -325,6 +325,32 @@ test("a bad revision is refused whole: the last good one stays, status lists fil
   assert.equal(backups(w).length, 4);
 });
 
+test("a stalled source polled with nothing new: no fetch, no API write, still Stalled", async () => {
+  const w = await start();
+  await attempted(w, await w.repo.head());
+  await w.repo.write("policies/users.yaml", backupYaml("users-nightly", "0 0 * * 7"));
+  const bad = await w.repo.commit("a bad schedule");
+  await w.repo.push();
+  await poll(w);
+  await attempted(w, bad);
+  assert.equal(condition(w, "Stalled")?.status, "True");
+  await eventually("a ValidationFailed event", () => events(w, "ValidationFailed").length === 1);
+  const before = meta(getSource(w));
+  w.git.resetCounts();
+  w.api.resetCounts();
+
+  await poll(w);
+  await poll(w);
+  await w.events.flush();
+  assert.equal(w.git.count("upload-pack"), 0, "the refused revision is not fetched again");
+  assert.ok(w.git.count("info-refs") + w.git.count("ls-refs") >= 2, "the branch was still polled");
+  assert.equal(w.api.writes(), 0, "no status write (Reconciling), no repeated Event");
+  assert.equal(meta(getSource(w)).resourceVersion, before.resourceVersion);
+  assert.equal(condition(w, "Stalled")?.status, "True");
+  assert.equal(condition(w, "Ready")?.reason, "ValidationFailed");
+  assert.equal(events(w, "ValidationFailed").length, 1);
+});
+
 test("a force-push back to an older commit syncs to that tree", async () => {
   const w = await start();
   const first = await w.repo.head();
@@ -395,7 +421,16 @@ test("an object tracked by Argo CD is not taken over: the conflict is on the sou
   w.api.objects.put(obj);
   w.leader = new AbortController();
   w.ctl.lead(w.leader.signal);
-  await eventually("a conflict", () => condition(w, "Ready")?.reason === "ApplyConflict", 30_000);
+  // the new term may first meet a stale copy of the source (409 on its finalizer) and retry after a back-off
+  await eventually(
+    "a conflict",
+    () => {
+      if (condition(w, "Ready")?.reason === "ApplyConflict") return true;
+      w.clock.advance(1_000);
+      return false;
+    },
+    30_000,
+  );
   await w.ctl.idle();
   assert.match(String(status(w).errors?.[0]?.message), /Argo CD/);
   const live = w.api.objects.get("db.orange.com/v1alpha1", "CassandraBackup", NS, "users-nightly") as Obj;
@@ -445,6 +480,45 @@ test("deleting the source prunes what it applied, then lets it go", async () => 
   );
   assert.equal(backups(w).length, 0);
 });
+
+// (case, the request to CassandraBackups held when leadership goes, prunes that reached the API server)
+const FINALIZE_ABORTS = [
+  { name: "while the live objects are listed", verb: "list", deletes: 0 },
+  { name: "while the first prune is in flight", verb: "delete", deletes: 1 },
+];
+
+for (const c of FINALIZE_ABORTS) {
+  test(`leadership lost ${c.name} for a deleted source: the finalizer stays, the next leader finishes`, async () => {
+    const w = await start();
+    await attempted(w, await w.repo.head());
+    assert.equal(backups(w).length, 3);
+    w.api.resetCounts();
+    const held = w.api.hold(c.verb, BACKUPS);
+    await fetch(`${w.api.url}/apis/casskeeper.io/v1alpha1/namespaces/${NS}/backuppolicysources/policies`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${w.api.token}` },
+    });
+    await eventually(`the ${c.verb} of the finalizer sent`, () => held.waiting() === 1, 30_000);
+    w.leader.abort();
+    held.release();
+    await w.ctl.idle();
+
+    const src = getSource(w);
+    assert.ok(meta(src).finalizers?.includes(SOURCE_FINALIZER), "the finalizer stays");
+    assert.equal(typeof (src.metadata as Obj).deletionTimestamp, "string");
+    assert.equal(w.api.count("delete", BACKUPS), c.deletes, "no prune started after leadership was lost");
+    assert.ok(backups(w).length >= 3 - c.deletes, `not all pruned: ${backups(w).length} left of 3`);
+
+    w.leader = new AbortController();
+    w.ctl.lead(w.leader.signal);
+    await eventually(
+      "the source gone",
+      () => w.api.objects.get("casskeeper.io/v1alpha1", "BackupPolicySource", NS, "policies") === undefined,
+      30_000,
+    );
+    assert.equal(backups(w).length, 0, "the new leader pruned the rest");
+  });
+}
 
 test("suspend: no sync while suspended", async () => {
   const w = await start({ spec: { suspend: true } });
