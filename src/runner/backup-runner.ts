@@ -541,6 +541,8 @@ export function createBackupController(core: RunnerCore): KindController {
       event(run.key, "Warning", "BackupFailed", `${opName} ${where} has failed: ${why}`);
     },
     settled(run) {
+      // Fires skipped while the run was in flight left nextScheduleTime behind: bring it up to date.
+      if (run.scheduledTime !== undefined) writeNext(run.key);
       // Retention after the final status is written: it rewrites the history too.
       if (run.result !== "completed" || run.scheduledTime === undefined || run.finalOp === undefined) return;
       const signal = core.signal();

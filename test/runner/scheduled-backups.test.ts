@@ -207,6 +207,14 @@ for (const c of OVERLAP_CASES) {
     assert.equal(own.length, 1);
     assert.match(String(own[0]?.message), /its previous run \(operation [0-9a-f-]+\) is still running/);
     assert.equal(posts(w).length, c.runs);
+    // once `full` has ended, its status shows the next fire again (14:00 was skipped while it ran); before, it
+    // kept showing 14:00 until the 15:00 fire
+    w.sidecar.complete(String(w.sidecar.operations()[0]?.id));
+    await eventually("full's next fire time after it ended", () => {
+      if (statusOf(getBackup(w, "full")).nextScheduleTime === "2030-01-10T15:00:00Z") return true;
+      w.clock.advance(1_000);
+      return false;
+    });
   });
 }
 
