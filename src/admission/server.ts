@@ -266,60 +266,36 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       discard(req);
       return;
     }
-    const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > GIT_HOOK_MAX_BODY_BYTES) {
-      finish(413, "invalid", `body of ${declared} bytes is over the limit of ${GIT_HOOK_MAX_BODY_BYTES}`, {
-        close: true,
-      });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const onData = (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > GIT_HOOK_MAX_BODY_BYTES) {
-        done = true;
-        chunks.length = 0;
-        req.off("data", onData);
-        req.pause();
-        finish(413, "invalid", `body is over the limit of ${GIT_HOOK_MAX_BODY_BYTES} bytes`, { close: true });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.on("error", () => {
-      done = true;
-    });
-    req.on("end", () => {
-      if (done) return;
-      done = true;
-      const result = parsePushRequest(req.headers, Buffer.concat(chunks, size), hook.secret);
-      if (result.status !== 200 && result.status !== 202) {
-        finish(result.status, result.status === 401 ? "unauthorized" : "invalid", result.message);
-        return;
-      }
-      const push = result.push;
-      if (push === undefined) {
-        finish(result.status, result.status === 200 ? "ping" : "ignored", result.message);
-        return;
-      }
-      let triggered: number;
-      try {
-        triggered = hook.onPush(push);
-      } catch (e) {
-        finish(500, "error", "internal error", { ref: push.ref, err: errorMessage(e) });
-        return;
-      }
-      finish(
-        200,
-        triggered > 0 ? "triggered" : "no_match",
-        `${result.message}: ${triggered === 0 ? "no source follows it" : triggered === 1 ? "1 source to sync" : `${triggered} sources to sync`}`,
-        { ref: push.ref, triggered },
-      );
-    });
+    readBoundedBody(
+      req,
+      GIT_HOOK_MAX_BODY_BYTES,
+      (message) => finish(413, "invalid", message, { close: true }),
+      (body) => {
+        const result = parsePushRequest(req.headers, body, hook.secret);
+        if (result.status !== 200 && result.status !== 202) {
+          finish(result.status, result.status === 401 ? "unauthorized" : "invalid", result.message);
+          return;
+        }
+        const push = result.push;
+        if (push === undefined) {
+          finish(result.status, result.status === 200 ? "ping" : "ignored", result.message);
+          return;
+        }
+        let triggered: number;
+        try {
+          triggered = hook.onPush(push);
+        } catch (e) {
+          finish(500, "error", "internal error", { ref: push.ref, err: errorMessage(e) });
+          return;
+        }
+        finish(
+          200,
+          triggered > 0 ? "triggered" : "no_match",
+          `${result.message}: ${triggered === 0 ? "no source follows it" : triggered === 1 ? "1 source to sync" : `${triggered} sources to sync`}`,
+          { ref: push.ref, triggered },
+        );
+      },
+    );
   }
 
   function review(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): void {
@@ -349,43 +325,13 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       discard(req);
       return;
     }
-    const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
-      // Refused before reading a byte; the connection is closed rather than drained.
-      refuse(
-        413,
-        "RequestEntityTooLarge",
-        `body of ${declared} bytes is over the limit of ${MAX_BODY_BYTES}`,
-        true,
-      );
-      return;
-    }
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const onData = (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        done = true;
-        chunks.length = 0;
-        req.off("data", onData);
-        req.pause();
-        refuse(413, "RequestEntityTooLarge", `body is over the limit of ${MAX_BODY_BYTES} bytes`, true);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.on("error", () => {
-      done = true;
-    });
-    req.on("end", () => {
-      if (done) return;
-      done = true;
-      answer(endpoint, Buffer.concat(chunks, size), res, seconds, refuse);
-    });
+    // Over the limit: refused before (or as soon as) the bytes pass it; the connection is closed, not drained.
+    readBoundedBody(
+      req,
+      MAX_BODY_BYTES,
+      (message) => refuse(413, "RequestEntityTooLarge", message, true),
+      (body) => answer(endpoint, body, res, seconds, refuse),
+    );
   }
 
   function answer(
@@ -499,6 +445,48 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/**
+ * Reads a request body of at most `max` bytes: `tooLarge(message)` once when the declared length or the bytes
+ * received pass it (nothing more is read: the stream is paused and the caller closes the connection), else
+ * `done(body)` once the body has arrived. A request that errors calls neither.
+ */
+function readBoundedBody(
+  req: IncomingMessage,
+  max: number,
+  tooLarge: (message: string) => void,
+  done: (body: Buffer) => void,
+): void {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > max) {
+    tooLarge(`body of ${declared} bytes is over the limit of ${max}`);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const onData = (chunk: Buffer) => {
+    if (finished) return;
+    size += chunk.length;
+    if (size > max) {
+      finished = true;
+      chunks.length = 0;
+      req.off("data", onData);
+      req.pause();
+      tooLarge(`body is over the limit of ${max} bytes`);
+      return;
+    }
+    chunks.push(chunk);
+  };
+  req.on("data", onData);
+  req.on("error", () => {
+    finished = true;
+  });
+  req.on("end", () => {
+    if (finished) return;
+    finished = true;
+    done(Buffer.concat(chunks, size));
+  });
+}
 /** `application/json`, optionally with parameters; a charset other than UTF-8 is refused (JSON is UTF-8). */
 export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
