@@ -1,6 +1,7 @@
 // Shared by the HTTP tests: TLS material made with src/tls/certs.ts, the webhook server in-process on port 0,
 // and a client that trusts only the test CA and speaks to it as the API server does.
 
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import https from "node:https";
 import { Writable } from "node:stream";
@@ -12,8 +13,10 @@ import {
   type WebhookServer,
   type WorldSource,
 } from "../../src/admission/server.ts";
+import { serveCommand } from "../../src/cli/serve-command.ts";
 import { EMPTY_WORLD, type WorldSnapshot } from "../../src/core/world.ts";
 import { createCa, createServingCert, type PemPair } from "../../src/tls/certs.ts";
+import { eventually } from "../support/kube-fake-clock.ts";
 
 const DAY = 86_400_000;
 
@@ -191,4 +194,87 @@ export class Client {
   destroy(): void {
     this.agent.destroy();
   }
+}
+
+/** One `casskeeper serve` started in this process (a replica): its port, logs, an HTTPS client, and a stop. */
+export interface ServeReplica {
+  /** Its POD_NAME: the identity it writes into the leader Lease. */
+  readonly name: string;
+  readonly port: number;
+  readonly logs: ReturnType<typeof captureLogger>;
+  readonly client: Client;
+  readonly stdout: () => string;
+  /** Sends the stop signal (SIGTERM's stand-in) and resolves with the exit code once stopped. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Runs `serve ARGS` with POD_NAME=`name` until it says it listens (it must end with `--port 0` on 127.0.0.1);
+ * fails with its output when it ends before. The identity is read before the server listens, so replicas
+ * started one after another each get their own.
+ */
+export async function startServeReplica(
+  name: string,
+  args: readonly string[],
+  opts: { readonly cwd: string; readonly caPem: string; readonly waitMs: number },
+): Promise<ServeReplica> {
+  let out = "";
+  let err = "";
+  const io = {
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: (t: string) => {
+      err += t;
+    },
+    readStdin: async () => "",
+    now: () => Date.now(),
+    cwd: opts.cwd,
+  };
+  const logs = captureLogger();
+  let signal: (v: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => {
+    signal = resolve;
+  });
+  process.env.POD_NAME = name;
+  let ended: { code: number } | { error: unknown } | undefined;
+  const running = serveCommand([...args], io, { stopSignal, logger: logs.logger }).then(
+    (code) => {
+      ended = { code };
+      return code;
+    },
+    (error: unknown) => {
+      ended = { error };
+      return -1;
+    },
+  );
+  try {
+    await eventually(`${name} listening`, () => ended !== undefined || /listening on/.test(out), opts.waitMs);
+  } finally {
+    delete process.env.POD_NAME;
+  }
+  if (ended !== undefined) {
+    const why = "error" in ended ? String(ended.error) : `exit ${ended.code}`;
+    assert.fail(`${name} ended before listening (${why}):\n${out}\n${err}\n${logs.text()}`);
+  }
+  const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  const client = new Client(port, opts.caPem);
+  let stopping: Promise<number> | undefined;
+  return {
+    name,
+    port,
+    logs,
+    client,
+    stdout: () => out,
+    stop() {
+      stopping ??= (async () => {
+        client.destroy();
+        signal("SIGTERM");
+        const code = await running;
+        if (ended !== undefined && "error" in ended) throw ended.error;
+        return code;
+      })();
+      return stopping;
+    },
+  };
 }

@@ -16,7 +16,6 @@ import { join } from "node:path";
 import { afterEach, describe, test } from "node:test";
 import { GIT_HOOK_PATH } from "../../src/admission/constants.ts";
 import { type Io, run } from "../../src/cli/main.ts";
-import { serveCommand } from "../../src/cli/serve-command.ts";
 import {
   ANNOTATION_RECONCILE_REQUESTED,
   LABEL_SOURCE_NAME,
@@ -27,7 +26,7 @@ import type { PemPair } from "../../src/tls/certs.ts";
 import { createRepo, type GitRepo, type GitServer, startGitServer } from "../support/git-server.ts";
 import { type KubeApiDouble, type Obj, startKubeApiDouble } from "../support/kube-api-double.ts";
 import { eventually } from "../support/kube-fake-clock.ts";
-import { Client, captureLogger, makeCa, makeLeaf } from "./harness.ts";
+import { makeCa, makeLeaf, type ServeReplica, startServeReplica } from "./harness.ts";
 
 const NS = "team-a";
 const POD_NAMESPACE = "casskeeper-system";
@@ -158,16 +157,7 @@ const WORLD: Obj[] = [
 // ---------------------------------------------------------------------------------------------------------
 // One replica: `casskeeper serve` in this process, with its own cache directory, logger and stop signal.
 
-interface Replica {
-  /** Its POD_NAME: the identity it writes into the Lease. */
-  readonly name: string;
-  readonly port: number;
-  readonly logs: ReturnType<typeof captureLogger>;
-  readonly client: Client;
-  readonly stdout: () => string;
-  /** Sends the stop signal (SIGTERM's stand-in) and resolves with the exit code once stopped. */
-  stop(): Promise<number>;
-}
+type Replica = ServeReplica;
 
 async function startReplica(
   f: Fixture,
@@ -193,66 +183,7 @@ async function startReplica(
     ...(hook === "secret" ? ["--git-webhook-secret-file", f.secretFile] : []),
     ...(hook === "absent-file" ? ["--git-webhook-secret-file", join(f.dir, "no-such-secret")] : []),
   ];
-  let out = "";
-  let err = "";
-  const io: Io = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => "",
-    now: () => Date.now(),
-    cwd: f.dir,
-  };
-  const logs = captureLogger();
-  let signal: (v: string) => void = () => {};
-  const stopSignal = new Promise<string>((resolve) => {
-    signal = resolve;
-  });
-  // The identity is read when the Git sync starts, before the server listens: replicas start one at a time.
-  process.env.POD_NAME = name;
-  let ended: { code: number } | { error: unknown } | undefined;
-  const running = serveCommand(args, io, { stopSignal, logger: logs.logger }).then(
-    (code) => {
-      ended = { code };
-      return code;
-    },
-    (error: unknown) => {
-      ended = { error };
-      return -1;
-    },
-  );
-  try {
-    await eventually(`${name} listening`, () => ended !== undefined || /listening on/.test(out), WAIT_MS);
-  } finally {
-    delete process.env.POD_NAME;
-  }
-  if (ended !== undefined) {
-    const why = "error" in ended ? String(ended.error) : `exit ${ended.code}`;
-    assert.fail(`${name} ended before listening (${why}):\n${out}\n${err}\n${logs.text()}`);
-  }
-  const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-  const client = new Client(port, f.ca.certPem);
-  let stopping: Promise<number> | undefined;
-  const r: Replica = {
-    name,
-    port,
-    logs,
-    client,
-    stdout: () => out,
-    stop() {
-      stopping ??= (async () => {
-        client.destroy();
-        signal("SIGTERM");
-        const code = await running;
-        if (ended !== undefined && "error" in ended) throw ended.error;
-        return code;
-      })();
-      return stopping;
-    },
-  };
+  const r = await startServeReplica(name, args, { cwd: f.dir, caPem: f.ca.certPem, waitMs: WAIT_MS });
   f.replicas.push(r);
   return r;
 }

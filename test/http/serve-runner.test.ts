@@ -20,8 +20,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, test } from "node:test";
 import { HEALTHZ_PATH } from "../../src/admission/constants.ts";
-import type { Io } from "../../src/cli/main.ts";
-import { serveCommand } from "../../src/cli/serve-command.ts";
 import { LABEL_SOURCE_NAME } from "../../src/gitsync/model.ts";
 import { LEADER_LEASE } from "../../src/kube/leadership.ts";
 import type { PemPair } from "../../src/tls/certs.ts";
@@ -35,7 +33,7 @@ import {
 } from "../support/kube-api-double.ts";
 import { eventually } from "../support/kube-fake-clock.ts";
 import { type SidecarDouble, startSidecarDouble } from "../support/sidecar-double.ts";
-import { Client, captureLogger, makeCa, makeLeaf } from "./harness.ts";
+import { makeCa, makeLeaf, type ServeReplica, startServeReplica } from "./harness.ts";
 
 const POD_NAMESPACE = "casskeeper-system";
 /** Waits on real I/O (a Lease round, 2 s polls, git http-backend, a 2-core machine under load): generous. */
@@ -126,14 +124,7 @@ async function setUp(o: { unserved?: readonly string[] } = {}): Promise<Fixture>
 // ---------------------------------------------------------------------------------------------------------
 // One replica: `casskeeper serve --kube --runner …` in this process, with its own logger and stop signal.
 
-interface Replica {
-  /** Its POD_NAME: the identity it writes into the Lease. */
-  readonly name: string;
-  readonly logs: ReturnType<typeof captureLogger>;
-  readonly client: Client;
-  /** Sends the stop signal (SIGTERM's stand-in) and resolves with the exit code once stopped. */
-  stop(): Promise<number>;
-}
+type Replica = ServeReplica;
 
 async function startReplica(f: Fixture, name: string, extra: readonly string[] = []): Promise<Replica> {
   const args = [
@@ -153,64 +144,7 @@ async function startReplica(f: Fixture, name: string, extra: readonly string[] =
     "0",
     ...extra,
   ];
-  let out = "";
-  let err = "";
-  const io: Io = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => "",
-    now: () => Date.now(),
-    cwd: f.dir,
-  };
-  const logs = captureLogger();
-  let signal: (v: string) => void = () => {};
-  const stopSignal = new Promise<string>((resolve) => {
-    signal = resolve;
-  });
-  // The identity is read when the leadership starts, before the server listens: replicas start one at a time.
-  process.env.POD_NAME = name;
-  let ended: { code: number } | { error: unknown } | undefined;
-  const running = serveCommand(args, io, { stopSignal, logger: logs.logger }).then(
-    (code) => {
-      ended = { code };
-      return code;
-    },
-    (error: unknown) => {
-      ended = { error };
-      return -1;
-    },
-  );
-  try {
-    await eventually(`${name} listening`, () => ended !== undefined || /listening on/.test(out), WAIT_MS);
-  } finally {
-    delete process.env.POD_NAME;
-  }
-  if (ended !== undefined) {
-    const why = "error" in ended ? String(ended.error) : `exit ${ended.code}`;
-    assert.fail(`${name} ended before listening (${why}):\n${out}\n${err}\n${logs.text()}`);
-  }
-  const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-  const client = new Client(port, f.ca.certPem);
-  let stopping: Promise<number> | undefined;
-  const r: Replica = {
-    name,
-    logs,
-    client,
-    stop() {
-      stopping ??= (async () => {
-        client.destroy();
-        signal("SIGTERM");
-        const code = await running;
-        if (ended !== undefined && "error" in ended) throw ended.error;
-        return code;
-      })();
-      return stopping;
-    },
-  };
+  const r = await startServeReplica(name, args, { cwd: f.dir, caPem: f.ca.certPem, waitMs: WAIT_MS });
   f.replicas.push(r);
   return r;
 }
